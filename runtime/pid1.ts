@@ -1,0 +1,72 @@
+// PID 1's duties, done by bootward itself (no shell script in the boot path): the kernel
+// hands us an initramfs with nothing mounted, and if PID 1 ever exits the kernel panics.
+import type { Sys } from "./host/sys.ts";
+import { describeError } from "./errors.ts";
+
+interface MountSpec {
+  source: string;
+  target: string;
+  fstype: string;
+  options?: string;
+}
+
+const mounts: MountSpec[] = [
+  { source: "devtmpfs", target: "/dev", fstype: "devtmpfs", options: "mode=0755" },
+  { source: "proc", target: "/proc", fstype: "proc", options: "nosuid,nodev,noexec" },
+  { source: "sysfs", target: "/sys", fstype: "sysfs", options: "nosuid,nodev,noexec" },
+  { source: "devpts", target: "/dev/pts", fstype: "devpts", options: "gid=5,mode=620" },
+  { source: "tmpfs", target: "/tmp", fstype: "tmpfs", options: "mode=1777" },
+  { source: "securityfs", target: "/sys/kernel/security", fstype: "securityfs" },
+];
+
+export async function mountEarlyFilesystems(sys: Sys): Promise<void> {
+  for (const m of mounts) {
+    if (!sys.stat(m.target)) sys.mkdir(m.target);
+    await sys.mount(m.source, m.target, m.fstype, m.options);
+  }
+  // Secrets may only ever live here, on tmpfs; it is emptied before kexec and the recovery shell.
+  sys.mkdir("/tmp/secret", 0o700);
+}
+
+/** Loads the board's kernel modules (/etc/modules, one per line, in order). */
+export async function loadModules(sys: Sys, log: (line: string) => void): Promise<void> {
+  if (!sys.stat("/etc/modules")) return;
+  const names = sys
+    .readText("/etc/modules")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  if (names.length === 0) return;
+  const result = await sys.exec(["modprobe", "-a", ...names]);
+  if (result.status !== 0) {
+    log(`Some kernel modules did not load (modprobe exit ${result.status}): ${new TextDecoder().decode(result.stderr).trim()}`);
+  }
+}
+
+/**
+ * Runs `body` as PID 1 must: an error never ends the process. It is shown with the choice
+ * to power off or reboot, and if even that fails we wait forever rather than panic the kernel.
+ */
+export async function runAsPid1(sys: Sys, body: () => Promise<void>): Promise<never> {
+  try {
+    await body();
+    throw new Error("the boot flow ended without powering off");
+  } catch (error) {
+    return failSafe(sys, `bootward stopped: ${describeError(error)}`);
+  }
+}
+
+async function failSafe(sys: Sys, message: string): Promise<never> {
+  const { waitForChoice } = await import("./flows/keys.ts");
+  for (;;) {
+    try {
+      sys.console.write(`\r\n*** ${message}\r\n*** Press p to power off or r to reboot.\r\n`);
+      const key = await waitForChoice(sys, ["p", "r"]);
+      if (key === "r") await sys.reboot();
+      await sys.poweroff();
+    } catch (error) {
+      message = `could not power off: ${describeError(error)}`;
+      await sys.sleep(1000);
+    }
+  }
+}
