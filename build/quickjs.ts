@@ -1,0 +1,123 @@
+// Builds the QuickJS engine (qjsc + the static library) from pinned sources, with musl.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BuildError } from "./errors.ts";
+import { buildDir, cacheDir } from "./paths.ts";
+import { hasProgram, run } from "./run.ts";
+
+export type EngineVariant = "O2" | "Os";
+
+/** QuickJS 2021-03-27 as carried by the npm tarball qjsc@0.3.0 (npm tarballs never change). */
+export const QUICKJS_SOURCE = {
+  npmSpec: "qjsc@0.3.0",
+  tarball: "qjsc-0.3.0.tgz",
+  sha256: "4a9ed1852b334d842d5dac42d1782817ae26310b448de39532451fd45c9ba0ee",
+  innerDir: "package/deps/quickjs_2021_03_27",
+  version: "2021-03-27",
+} as const;
+
+const APT_LINE = "apt-get install -y musl-tools make gcc xz-utils";
+
+export interface Engine {
+  /** The configured source tree, also the include directory. */
+  dir: string;
+  qjsc: string;
+  /** libquickjs.lto.a: LTO objects, so the final link optimises engine and app together. */
+  lib: string;
+  include: string;
+  variant: EngineVariant;
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Gets the tarball into .cache/ (once) and checks its hash; returns its path. */
+export async function fetchQuickJsSource(): Promise<string> {
+  const file = join(cacheDir, QUICKJS_SOURCE.tarball);
+  if (!existsSync(file)) {
+    await mkdir(cacheDir, { recursive: true });
+    // npm pack only downloads; it never runs a registry package's scripts.
+    await run(["npm", "pack", QUICKJS_SOURCE.npmSpec, "--pack-destination", cacheDir, "--ignore-scripts"], {
+      what: `Downloading ${QUICKJS_SOURCE.npmSpec}`,
+      fix: "check that the npm registry is reachable",
+    });
+  }
+  await checkSha256(file, QUICKJS_SOURCE.sha256);
+  return file;
+}
+
+/** Stops the build when a pinned download does not have the hash it was pinned with. */
+export async function checkSha256(file: string, expected: string): Promise<void> {
+  const actual = sha256(await readFile(file));
+  if (actual !== expected) {
+    throw new BuildError(
+      `${file} has sha256 ${actual}, expected ${expected}; delete it and rebuild, and if it persists the download was tampered with.`,
+    );
+  }
+}
+
+function optimiseFlag(variant: EngineVariant): string {
+  return variant === "Os" ? "-Os" : "-O2";
+}
+
+/**
+ * The Makefile's own flags plus ours. Patched in rather than passed on the make command
+ * line, because a command-line CFLAGS would silently drop the Makefile's `+=` additions
+ * (defines, CONFIG_BIGNUM, -flto).
+ */
+function patchMakefile(text: string, variant: EngineVariant, dir: string): string {
+  const line = "CFLAGS_OPT=$(CFLAGS) -O2";
+  if (!text.includes(line)) {
+    throw new BuildError("The QuickJS Makefile no longer has the expected CFLAGS_OPT line; the pinned source changed, update build/quickjs.ts.");
+  }
+  // The prefix map keeps the checkout path out of assert() strings and debug info.
+  const extra = `${optimiseFlag(variant)} -ffile-prefix-map=${dir}=quickjs -frandom-seed=quickjs`;
+  return text.replace(line, `CFLAGS_OPT=$(CFLAGS) ${extra}`);
+}
+
+/** Builds qjsc and the static library for one variant; a finished build is reused. */
+export async function buildEngine(opts: { variant?: EngineVariant } = {}): Promise<Engine> {
+  const variant = opts.variant ?? "O2";
+  for (const tool of ["musl-gcc", "make", "gcc-ar", "tar"]) {
+    if (!(await hasProgram(tool))) {
+      throw new BuildError(`${tool} is missing; install it with: ${APT_LINE}`);
+    }
+  }
+  const tarball = await fetchQuickJsSource();
+  const makeArgs = ["CC=musl-gcc", "AR=gcc-ar", "LDFLAGS=-flto -static", "CONFIG_BIGNUM=y", "CONFIG_LTO=y"];
+  const key = sha256(new TextEncoder().encode(JSON.stringify([QUICKJS_SOURCE.sha256, variant, makeArgs, 1]))).slice(0, 16);
+  const dir = join(buildDir, `quickjs-${QUICKJS_SOURCE.version}-${variant}-${key}`);
+  const engine: Engine = {
+    dir,
+    qjsc: join(dir, "qjsc"),
+    lib: join(dir, "libquickjs.lto.a"),
+    include: dir,
+    variant,
+  };
+  const stamp = join(dir, ".bootward-built");
+  if (existsSync(stamp) && existsSync(engine.qjsc) && existsSync(engine.lib)) return engine;
+
+  // Build in a scratch directory and rename, so an interrupted build is never reused.
+  const scratch = `${dir}.tmp`;
+  await rm(scratch, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(scratch, { recursive: true });
+  await run(["tar", "-xzf", tarball, "-C", scratch, "--strip-components=3", QUICKJS_SOURCE.innerDir], {
+    what: `Extracting ${QUICKJS_SOURCE.tarball}`,
+  });
+  const makefile = join(scratch, "Makefile");
+  await writeFile(makefile, patchMakefile(await readFile(makefile, "utf8"), variant, dir));
+  await rename(scratch, dir);
+  const jobs = "-j2";
+  await run(["make", jobs, ...makeArgs, "qjsc", "libquickjs.lto.a"], {
+    cwd: dir,
+    env: { ...process.env, LC_ALL: "C", SOURCE_DATE_EPOCH: "0" },
+    what: `Compiling QuickJS (${variant})`,
+    fix: `install the toolchain with: ${APT_LINE}`,
+  });
+  await writeFile(stamp, `${key}\n`);
+  return engine;
+}

@@ -1,0 +1,49 @@
+import { execFile } from "node:child_process";
+import { BuildError } from "./errors.ts";
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program with an argv array (never a shell); a failure becomes a BuildError. */
+export function run(
+  argv: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; what: string; fix?: string },
+): Promise<RunResult> {
+  const [file, ...args] = argv;
+  if (!file) throw new BuildError(`Nothing to run for ${opts.what}.`);
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      { cwd: opts.cwd, env: opts.env, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" },
+      (error, stdout, stderr) => {
+        if (!error) return resolve({ stdout, stderr });
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") {
+          reject(new BuildError(`${opts.what} failed: ${file} is not installed${opts.fix ? `; ${opts.fix}` : ""}.`));
+          return;
+        }
+        const tail = stderr.trim().split("\n").slice(-1)[0] ?? "";
+        reject(new BuildError(`${opts.what} failed (${file} exited with ${error.code ?? error.signal}${tail ? `: ${tail}` : ""})${opts.fix ? `; ${opts.fix}` : ""}.`));
+      },
+    );
+  });
+}
+
+/** Resolves with true when `name` is found in PATH. */
+export async function hasProgram(name: string): Promise<boolean> {
+  const { access, constants } = await import("node:fs/promises");
+  const { delimiter, join } = await import("node:path");
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    try {
+      await access(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // not in this PATH entry
+    }
+  }
+  return false;
+}

@@ -1,0 +1,355 @@
+// Runs a bootward bundle in QuickJS compiled to WebAssembly (quickjs-emscripten), with
+// `std` and `os` look-alike modules backed by the host: read-only files, /dev/urandom,
+// timers, captured stdout/stderr, scriptArgs and a scripted stdin. Enough for the selftest;
+// anything that would change the host (writes, exec, mount) answers with an errno.
+import { type Stats, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { randomFillSync } from "node:crypto";
+import { getSystemErrorName } from "node:util";
+import { newQuickJSWASMModule, shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle } from "quickjs-emscripten";
+
+const errno = (code: string): number =>
+  (({ ENOENT: 2, EBADF: 9, EACCES: 13, EROFS: 30, ENOSYS: 38, ENOTDIR: 20, EISDIR: 21, EINVAL: 22 }) as Record<string, number>)[code] ?? 5;
+
+export interface WasmRunOptions {
+  /** The bundled ESM source (what qjsc would compile). */
+  source: string;
+  /** scriptArgs, starting with the program name. */
+  args: string[];
+  env?: Record<string, string>;
+  /** Chunks delivered on fd 0, one per timer tick, once a read handler is installed. */
+  stdin?: Uint8Array[];
+  /** Hard stop for a runaway script. */
+  timeoutMs?: number;
+}
+
+export interface WasmRunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+const STD_MODULE = `
+const h = globalThis.__bootwardHost;
+function makeFile(fd) {
+  return {
+    read(buf, pos, len) { const r = h.read(fd, len); if (typeof r === "number") return 0; new Uint8Array(buf, pos, r.byteLength).set(new Uint8Array(r)); return r.byteLength; },
+    write(buf, pos, len) { return h.write(fd, buf.slice(pos, pos + len)); },
+    puts(s) { h.writeString(fd, String(s)); },
+    flush() {},
+    close() { return h.close(fd); },
+    eof() { return false; },
+    error() { return false; },
+  };
+}
+export const out = makeFile(1);
+export const err = makeFile(2);
+const stdinFile = makeFile(0);
+export { stdinFile as in };
+export function open(path, mode, errorObj) {
+  const fd = h.open(String(path), /[wa+]/.test(mode) ? 1 : 0);
+  if (fd < 0) { if (errorObj) errorObj.errno = -fd; return null; }
+  return makeFile(fd);
+}
+export function exit(code) { h.exit(code | 0); throw new Error("__bootward_exit__"); }
+export function getenv(name) { return h.getenv(String(name)); }
+export function getenviron() { return h.environ(); }
+export function strerror(e) { return h.strerror(e); }
+export function loadFile() { return null; }
+export const SEEK_SET = 0;
+export const SEEK_END = 2;
+`;
+
+const OS_MODULE = `
+const h = globalThis.__bootwardHost;
+export const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 64, O_EXCL = 128, O_TRUNC = 512, O_APPEND = 1024;
+export const S_IFMT = 0o170000, S_IFREG = 0o100000, S_IFDIR = 0o040000, S_IFLNK = 0o120000;
+export const WNOHANG = 1, SIGINT = 2, SIGTERM = 15;
+export function open(path, flags) { return h.open(String(path), flags & 3); }
+export function close(fd) { return h.close(fd); }
+export function read(fd, buf, off, len) { const r = h.read(fd, len); if (typeof r === "number") return r; new Uint8Array(buf, off, r.byteLength).set(new Uint8Array(r)); return r.byteLength; }
+export function write(fd, buf, off, len) { return h.write(fd, buf.slice(off, off + len)); }
+export function isatty() { return false; }
+export function ttyGetWinSize() { return null; }
+export function ttySetRaw() {}
+export function lstat(path) { const r = h.lstat(String(path)); return typeof r === "number" ? [null, r] : [r, 0]; }
+export function readdir(path) { const r = h.readdir(String(path)); return typeof r === "number" ? [[], r] : [r, 0]; }
+export function readlink(path) { const r = h.readlink(String(path)); return typeof r === "number" ? ["", r] : [r, 0]; }
+export function getcwd() { return [h.cwd(), 0]; }
+export function realpath(p) { return [String(p), 0]; }
+export function remove() { return -30; }
+export function rename() { return -30; }
+export function mkdir() { return -30; }
+export function symlink() { return -30; }
+export function exec() { return -38; }
+export function pipe() { return null; }
+export function waitpid() { return [-1, 0]; }
+export function kill() { return -38; }
+export function signal() {}
+export function setReadHandler(fd, fn) { h.setReadHandler(fd, fn); }
+export function setWriteHandler() {}
+export function setTimeout(fn, ms) { return h.setTimeout(fn, ms); }
+export function clearTimeout(id) { h.clearTimeout(id); }
+export function sleep() {}
+`;
+
+type OpenFile = { data: Uint8Array; pos: number } | { urandom: true } | { out: 1 | 2 };
+
+function statOf(path: string): Stats | number {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    return errno((e as NodeJS.ErrnoException).code ?? "EIO");
+  }
+}
+
+export async function runBundleInWasm(opts: WasmRunOptions): Promise<WasmRunResult> {
+  // A module per run: a program that calls std.exit leaves live objects behind, as a real
+  // process would, so the runtime is abandoned with its module instead of freed.
+  const QuickJS = await newQuickJSWASMModule();
+  const runtime = QuickJS.newRuntime();
+  runtime.setMemoryLimit(256 * 1024 * 1024);
+  runtime.setMaxStackSize(4 * 1024 * 1024);
+  runtime.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + (opts.timeoutMs ?? 60_000)));
+  runtime.setModuleLoader((name) => {
+    if (name === "std") return STD_MODULE;
+    if (name === "os") return OS_MODULE;
+    throw new Error(`the wasm harness has no module "${name}"`);
+  });
+  const vm: QuickJSContext = runtime.newContext();
+
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  const files = new Map<number, OpenFile>([[1, { out: 1 }], [2, { out: 2 }]]);
+  let nextFd = 3;
+  let exitCode: number | undefined;
+  let nextTimer = 1;
+  const timers = new Map<number, { handle: QuickJSHandle; timeout: NodeJS.Timeout }>();
+  let readHandler = null as QuickJSHandle | null;
+  const stdinChunks = [...(opts.stdin ?? [])];
+  const uncaught: string[] = [];
+  let finish: (() => void) | null = null;
+
+  const emit = (fd: number, bytes: Uint8Array) => (fd === 2 ? stderr : stdout).push(Buffer.from(bytes));
+
+  const host = vm.newObject();
+  const fn = (name: string, impl: (...args: QuickJSHandle[]) => QuickJSHandle | void) => {
+    const f = vm.newFunction(name, impl);
+    vm.setProp(host, name, f);
+    f.dispose();
+  };
+  fn("open", (pathH, writeH) => {
+    const path = vm.getString(pathH);
+    if (vm.getNumber(writeH) !== 0) return vm.newNumber(-errno("EROFS"));
+    if (path === "/dev/urandom") {
+      files.set(nextFd, { urandom: true });
+      return vm.newNumber(nextFd++);
+    }
+    if (path === "/dev/null") {
+      files.set(nextFd, { data: new Uint8Array(0), pos: 0 });
+      return vm.newNumber(nextFd++);
+    }
+    try {
+      files.set(nextFd, { data: readFileSync(path), pos: 0 });
+      return vm.newNumber(nextFd++);
+    } catch (e) {
+      return vm.newNumber(-errno((e as NodeJS.ErrnoException).code ?? "EIO"));
+    }
+  });
+  fn("read", (fdH, lenH) => {
+    const file = files.get(vm.getNumber(fdH));
+    const len = vm.getNumber(lenH);
+    if (!file || "out" in file) return vm.newNumber(-errno("EBADF"));
+    if ("urandom" in file) return vm.newArrayBuffer(randomFillSync(new Uint8Array(len)).buffer);
+    // A copy, so `.buffer` is exactly the chunk (Buffer.slice would share the whole pool).
+    const chunk = new Uint8Array(file.data.subarray(file.pos, file.pos + len));
+    file.pos += chunk.length;
+    return vm.newArrayBuffer(chunk.buffer);
+  });
+  fn("write", (fdH, bufH) => {
+    const fd = vm.getNumber(fdH);
+    const lifetime = vm.getArrayBuffer(bufH);
+    const bytes = Uint8Array.from(lifetime.value);
+    lifetime.dispose();
+    if (fd !== 1 && fd !== 2) return vm.newNumber(-errno("EBADF"));
+    emit(fd, bytes);
+    return vm.newNumber(bytes.length);
+  });
+  fn("writeString", (fdH, textH) => {
+    emit(vm.getNumber(fdH), Buffer.from(vm.getString(textH)));
+  });
+  fn("close", (fdH) => {
+    files.delete(vm.getNumber(fdH));
+    return vm.newNumber(0);
+  });
+  fn("lstat", (pathH) => {
+    const st = statOf(vm.getString(pathH));
+    if (typeof st === "number") return vm.newNumber(st);
+    const obj = vm.newObject();
+    for (const [k, v] of [["mode", st.mode], ["size", st.size], ["mtime", st.mtimeMs]] as const) {
+      const n = vm.newNumber(v);
+      vm.setProp(obj, k, n);
+      n.dispose();
+    }
+    return obj;
+  });
+  fn("readdir", (pathH) => {
+    try {
+      const names = [".", "..", ...readdirSync(vm.getString(pathH))];
+      const arr = vm.newArray();
+      names.forEach((name, i) => {
+        const s = vm.newString(name);
+        vm.setProp(arr, i, s);
+        s.dispose();
+      });
+      return arr;
+    } catch (e) {
+      return vm.newNumber(errno((e as NodeJS.ErrnoException).code ?? "EIO"));
+    }
+  });
+  fn("readlink", (pathH) => {
+    try {
+      return vm.newString(readlinkSync(vm.getString(pathH)));
+    } catch (e) {
+      return vm.newNumber(errno((e as NodeJS.ErrnoException).code ?? "EIO"));
+    }
+  });
+  fn("cwd", () => vm.newString(process.cwd()));
+  fn("getenv", (nameH) => {
+    const value = opts.env?.[vm.getString(nameH)];
+    return value === undefined ? vm.undefined : vm.newString(value);
+  });
+  fn("environ", () => {
+    const obj = vm.newObject();
+    for (const [k, v] of Object.entries(opts.env ?? {})) {
+      const s = vm.newString(v);
+      vm.setProp(obj, k, s);
+      s.dispose();
+    }
+    return obj;
+  });
+  fn("strerror", (eH) => vm.newString(getSystemErrorName(-vm.getNumber(eH))));
+  fn("exit", (codeH) => {
+    exitCode = vm.getNumber(codeH);
+    for (const t of timers.values()) {
+      clearTimeout(t.timeout);
+      t.handle.dispose();
+    }
+    timers.clear();
+    queueMicrotask(() => finish?.());
+  });
+  fn("setTimeout", (fnH, msH) => {
+    const id = nextTimer++;
+    const handle = fnH.dup();
+    const timeout = setTimeout(() => {
+      timers.delete(id);
+      if (exitCode === undefined) call(handle);
+      handle.dispose();
+      step();
+    }, Math.max(0, vm.getNumber(msH)));
+    timers.set(id, { handle, timeout });
+    return vm.newNumber(id);
+  });
+  fn("clearTimeout", (idH) => {
+    const id = vm.getNumber(idH);
+    const t = timers.get(id);
+    if (!t) return;
+    clearTimeout(t.timeout);
+    t.handle.dispose();
+    timers.delete(id);
+  });
+  fn("setReadHandler", (fdH, fnH) => {
+    if (vm.getNumber(fdH) !== 0) return;
+    readHandler?.dispose();
+    readHandler = vm.typeof(fnH) === "function" ? fnH.dup() : null;
+    if (readHandler) feedStdin();
+  });
+  vm.setProp(vm.global, "__bootwardHost", host);
+  host.dispose();
+  const argsHandle = vm.newArray();
+  opts.args.forEach((a, i) => {
+    const s = vm.newString(a);
+    vm.setProp(argsHandle, i, s);
+    s.dispose();
+  });
+  vm.setProp(vm.global, "scriptArgs", argsHandle);
+  argsHandle.dispose();
+  // What QuickJS's js_std_add_helpers gives every native program: console.log and print.
+  const helpers = vm.evalCode(
+    `globalThis.print = (...a) => __bootwardHost.writeString(1, a.join(" ") + "\\n");
+     globalThis.console = { log: globalThis.print };`,
+    "helpers.js",
+  );
+  vm.unwrapResult(helpers).dispose();
+
+  function describe(errorHandle: QuickJSHandle): string {
+    const e = vm.dump(errorHandle) as { message?: string; stack?: string } | string;
+    errorHandle.dispose();
+    if (typeof e === "object" && e && e.message === "__bootward_exit__") return "";
+    return typeof e === "object" && e ? `${e.message}\n${e.stack ?? ""}` : String(e);
+  }
+
+  function call(handle: QuickJSHandle): void {
+    const result = vm.callFunction(handle, vm.undefined);
+    if (result.error) {
+      const why = describe(result.error);
+      if (why) uncaught.push(why);
+    } else result.value.dispose();
+  }
+
+  function feedStdin(): void {
+    setTimeout(() => {
+      if (!readHandler || exitCode !== undefined) return;
+      const chunk = stdinChunks.shift();
+      if (!chunk) return;
+      files.set(0, { data: chunk, pos: 0 });
+      call(readHandler);
+      step();
+      feedStdin();
+    }, 5);
+  }
+
+  function pump(): void {
+    for (;;) {
+      const jobs = runtime.executePendingJobs();
+      if (jobs.error) {
+        const why = describe(jobs.error);
+        if (why) uncaught.push(why);
+        continue;
+      }
+      if (jobs.value === 0) return;
+    }
+  }
+
+  function step(): void {
+    if (exitCode === undefined) pump();
+    if (exitCode !== undefined || (timers.size === 0 && !runtime.hasPendingJob() && !(readHandler && stdinChunks.length))) {
+      finish?.();
+    }
+  }
+
+  const done = new Promise<void>((resolve) => {
+    finish = () => {
+      finish = null;
+      resolve();
+    };
+  });
+  const evaluated = vm.evalCode(opts.source, "bootward.mjs", { type: "module" });
+  if (evaluated.error) {
+    const why = describe(evaluated.error);
+    if (why) uncaught.push(why);
+  } else evaluated.value.dispose();
+  step();
+  await done;
+
+  for (const t of timers.values()) {
+    clearTimeout(t.timeout);
+    t.handle.dispose();
+  }
+  readHandler?.dispose();
+  if (exitCode === undefined) {
+    vm.dispose();
+    runtime.dispose();
+  }
+  const err = Buffer.concat(stderr).toString("utf8") + uncaught.map((u) => `uncaught: ${u}\n`).join("");
+  return { exitCode: exitCode ?? (uncaught.length ? 1 : 0), stdout: Buffer.concat(stdout).toString("utf8"), stderr: err };
+}
