@@ -1,0 +1,85 @@
+// The version-neutral face of a TPM, as Heads' tpmr offers it. Nothing here is specific
+// to TPM 2.0: handles are "slots" (an NV index on 1.2, a persistent handle on 2.0),
+// counters are numbers, secrets and passphrases are bytes.
+
+export type Secret = string | Uint8Array;
+
+export interface TpmInfo {
+  version: "1.2" | "2.0";
+  manufacturer: string;
+  firmware: string;
+  vendorString?: string;
+}
+
+export interface SealOptions {
+  /** Where the secret lives: Heads' index (0x4d47 → 0x81004d47 on 2.0), or a full persistent handle. */
+  handle: number;
+  pcrs: number[];
+  /** Values to bind to instead of the current ones (Heads' calcfuturepcr), by PCR index. */
+  pcrValues?: Map<number, Uint8Array>;
+  /** Needed on top of the PCRs to unseal. */
+  passphrase?: Secret;
+  /** Owner authorization, to make the object persistent. */
+  ownerPassphrase?: Secret;
+}
+
+export interface UnsealOptions {
+  handle: number;
+  pcrs: number[];
+  passphrase?: Secret;
+}
+
+export interface CounterOptions {
+  ownerPassphrase?: Secret;
+}
+
+export interface NvDefineOptions {
+  ownerPassphrase?: Secret;
+  /** The index's own authorization (empty by default). */
+  auth?: Secret;
+}
+
+export interface ResetOptions {
+  /** New owner (and endorsement) passphrase. */
+  ownerPassphrase: Secret;
+  /** Storage primary key type; Heads' default is rsa, its QEMU board uses ecc. */
+  primaryKeyType?: "rsa" | "ecc";
+}
+
+export interface Tpm {
+  readonly version: "1.2" | "2.0";
+  /** 20 (SHA-1 on 1.2) or 32 (SHA-256 on 2.0). */
+  readonly pcrSize: number;
+  info(): Promise<TpmInfo>;
+  pcrRead(indices: number[]): Promise<Map<number, Uint8Array>>;
+  /** Extend H(data) (Heads' -ic / -if); returns the new PCR value. */
+  extend(index: number, data: string | Uint8Array): Promise<Uint8Array>;
+  /** Extend a digest computed elsewhere (a native sha256sum of a large file). */
+  extendDigest(index: number, digest: Uint8Array): Promise<Uint8Array>;
+  /** Seal `secret` to PCRs (+ passphrase) and store it at the handle, replacing what was there. */
+  seal(secret: Uint8Array, options: SealOptions): Promise<void>;
+  unseal(options: UnsealOptions): Promise<Uint8Array>;
+  /** Remove a sealed secret. */
+  destroy(handle: number, ownerPassphrase?: Secret): Promise<void>;
+  counterCreate(options?: CounterOptions): Promise<number>;
+  counterRead(id: number): Promise<bigint>;
+  counterIncrement(id: number): Promise<bigint>;
+  nvDefine(index: number, size: number, options?: NvDefineOptions): Promise<void>;
+  nvRead(index: number, size?: number, auth?: Secret): Promise<Uint8Array>;
+  nvWrite(index: number, data: Uint8Array, auth?: Secret): Promise<void>;
+  nvUndefine(index: number, ownerPassphrase?: Secret): Promise<void>;
+  /** Clear the TPM and take ownership as Heads does (SRK at 0x81000000, DA parameters, random lockout auth). */
+  reset(options: ResetOptions): Promise<void>;
+  /** Before kexec: flush what we loaded and lock the platform hierarchy so the OS cannot clear the TPM. */
+  finalize(): Promise<void>;
+  /** Orderly shutdown (power off / reboot), so the TPM does not count a dictionary-attack event. */
+  shutdown(): Promise<void>;
+  close(): void;
+}
+
+/** Heads' defaults. */
+export const TOTP_HANDLE = 0x4d47;
+export const TOTP_PCRS = [0, 1, 2, 3, 4, 7];
+export const DISK_KEY_HANDLE = 0x3;
+export const DISK_KEY_PCRS = [0, 1, 2, 3, 4, 5, 6, 7];
+export const SRK_HANDLE = 0x81000000;
