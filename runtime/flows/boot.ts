@@ -5,7 +5,7 @@ import type { Sys } from "../host/sys.ts";
 import type { CommandContext } from "../cli/context.ts";
 import { openTpmDevice } from "../tpm.ts";
 import type { Tpm } from "../../tpm/index.ts";
-import { toHex } from "../hex.ts";
+import { toHex } from "../../tpm/bytes.ts";
 import { readBoardConfig } from "../config/board.ts";
 import { waitForChoice } from "./keys.ts";
 import { VERSION } from "../version.ts";

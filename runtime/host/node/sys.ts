@@ -74,7 +74,12 @@ export function createNodeSys(): Sys {
     writeFile: (path, data, mode) => wrap(path, () => fs.writeFileSync(path, data, { mode: mode ?? 0o644 })),
     rename: (from, to) => wrap(from, () => fs.renameSync(from, to)),
     remove: (path) => wrap(path, () => fs.rmSync(path, { recursive: true, force: true })),
-    mkdir: (path, mode) => wrap(path, () => void fs.mkdirSync(path, { recursive: true, mode: mode ?? 0o755 })),
+    // As on QuickJS: an existing directory is fine, missing parents are not created.
+    mkdir: (path, mode) =>
+      wrap(path, () => {
+        if (fs.statSync(path, { throwIfNoEntry: false })?.isDirectory()) return;
+        fs.mkdirSync(path, { mode: mode ?? 0o755 });
+      }),
     readdir: (path) => wrap(path, () => fs.readdirSync(path).sort()),
     stat: (path) => {
       try {
