@@ -1,8 +1,9 @@
 // Runs a bootward bundle in QuickJS compiled to WebAssembly (quickjs-emscripten), with
 // `std` and `os` look-alike modules backed by the host: read-only files, /dev/urandom,
 // timers, captured stdout/stderr, scriptArgs and a scripted stdin. Enough for the selftest;
-// anything that would change the host (writes, exec, mount) answers with an errno.
-import { type Stats, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+// anything that would change the host (writes, exec, mount) answers with an errno, except
+// the devices a run names, which the guest may open read-write (a pty standing in for a TPM).
+import { type Stats, closeSync, constants, lstatSync, openSync, readSync, readdirSync, readFileSync, readlinkSync, writeSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { getSystemErrorName } from "node:util";
 import { newQuickJSWASMModule, shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle } from "quickjs-emscripten";
@@ -20,6 +21,11 @@ export interface WasmRunOptions {
   stdin?: Uint8Array[];
   /** Hard stop for a runaway script. */
   timeoutMs?: number;
+  /**
+   * Paths the guest may open read-write, as real device files: reads and writes block as
+   * they do on a character device, so a TPM command's response is there when read returns.
+   */
+  devices?: string[];
 }
 
 export interface WasmRunResult {
@@ -92,7 +98,7 @@ export function clearTimeout(id) { h.clearTimeout(id); }
 export function sleep() {}
 `;
 
-type OpenFile = { data: Uint8Array; pos: number } | { urandom: true } | { out: 1 | 2 };
+type OpenFile = { data: Uint8Array; pos: number } | { urandom: true } | { out: 1 | 2 } | { device: number };
 
 function statOf(path: string): Stats | number {
   try {
@@ -130,6 +136,8 @@ export async function runBundleInWasm(opts: WasmRunOptions): Promise<WasmRunResu
   let finish: (() => void) | null = null;
 
   const emit = (fd: number, bytes: Uint8Array) => (fd === 2 ? stderr : stdout).push(Buffer.from(bytes));
+  const devices = new Set(opts.devices ?? []);
+  const hostErrno = (e: unknown) => -errno((e as NodeJS.ErrnoException).code ?? "EIO");
 
   const host = vm.newObject();
   const fn = (name: string, impl: (...args: QuickJSHandle[]) => QuickJSHandle | void) => {
@@ -139,6 +147,15 @@ export async function runBundleInWasm(opts: WasmRunOptions): Promise<WasmRunResu
   };
   fn("open", (pathH, writeH) => {
     const path = vm.getString(pathH);
+    if (devices.has(path)) {
+      try {
+        // O_NOCTTY: a pty must not become the test runner's controlling terminal.
+        files.set(nextFd, { device: openSync(path, constants.O_RDWR | constants.O_NOCTTY) });
+        return vm.newNumber(nextFd++);
+      } catch (e) {
+        return vm.newNumber(hostErrno(e));
+      }
+    }
     if (vm.getNumber(writeH) !== 0) return vm.newNumber(-errno("EROFS"));
     if (path === "/dev/urandom") {
       files.set(nextFd, { urandom: true });
@@ -160,6 +177,14 @@ export async function runBundleInWasm(opts: WasmRunOptions): Promise<WasmRunResu
     const len = vm.getNumber(lenH);
     if (!file || "out" in file) return vm.newNumber(-errno("EBADF"));
     if ("urandom" in file) return vm.newArrayBuffer(randomFillSync(new Uint8Array(len)).buffer);
+    if ("device" in file) {
+      const buffer = new Uint8Array(len);
+      try {
+        return vm.newArrayBuffer(buffer.slice(0, readSync(file.device, buffer, 0, len, null)).buffer);
+      } catch (e) {
+        return vm.newNumber(hostErrno(e));
+      }
+    }
     // A copy, so `.buffer` is exactly the chunk (Buffer.slice would share the whole pool).
     const chunk = new Uint8Array(file.data.subarray(file.pos, file.pos + len));
     file.pos += chunk.length;
@@ -170,6 +195,14 @@ export async function runBundleInWasm(opts: WasmRunOptions): Promise<WasmRunResu
     const lifetime = vm.getArrayBuffer(bufH);
     const bytes = Uint8Array.from(lifetime.value);
     lifetime.dispose();
+    const file = files.get(fd);
+    if (file && "device" in file) {
+      try {
+        return vm.newNumber(writeSync(file.device, bytes, 0, bytes.length, null));
+      } catch (e) {
+        return vm.newNumber(hostErrno(e));
+      }
+    }
     if (fd !== 1 && fd !== 2) return vm.newNumber(-errno("EBADF"));
     emit(fd, bytes);
     return vm.newNumber(bytes.length);
@@ -178,7 +211,10 @@ export async function runBundleInWasm(opts: WasmRunOptions): Promise<WasmRunResu
     emit(vm.getNumber(fdH), Buffer.from(vm.getString(textH)));
   });
   fn("close", (fdH) => {
-    files.delete(vm.getNumber(fdH));
+    const fd = vm.getNumber(fdH);
+    const file = files.get(fd);
+    files.delete(fd);
+    if (file && "device" in file) closeSync(file.device);
     return vm.newNumber(0);
   });
   fn("lstat", (pathH) => {
@@ -346,6 +382,8 @@ export async function runBundleInWasm(opts: WasmRunOptions): Promise<WasmRunResu
     t.handle.dispose();
   }
   readHandler?.dispose();
+  // What the kernel does at a process's exit: a device left open is closed (socat notices).
+  for (const file of files.values()) if ("device" in file) closeSync(file.device);
   if (exitCode === undefined) {
     vm.dispose();
     runtime.dispose();
