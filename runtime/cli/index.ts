@@ -25,6 +25,22 @@ const commands: Record<string, CommandSpec> = {
     summary: "tpm info|pcrread|extend|eventlog|seal|unseal|counter|reset …",
     load: async () => (await import("./tpm.ts")).tpmCommand,
   },
+  totp: {
+    summary: "totp [--secret-file F] [--time UNIX]      the code (from the TPM unless a secret file is given)",
+    load: async () => (await import("./attest.ts")).totpCommand,
+  },
+  hotp: {
+    summary: "hotp [--secret-file F] --counter N",
+    load: async () => (await import("./attest.ts")).hotpCommand,
+  },
+  "seal-totp": {
+    summary: "seal-totp [--owner-passphrase-file F] [--board NAME]   new secret, sealed, QR shown",
+    load: async () => (await import("./attest.ts")).sealTotpCommand,
+  },
+  "hotp-sim": {
+    summary: "hotp-sim info|check CODE|set B32 PIN [N]   SIMULATED dongle (tests, QEMU demo)",
+    load: async () => (await import("./attest.ts")).hotpSimCommand,
+  },
 };
 
 const valueOptions = new Set(["--root", "--boot", "--keyring", "--tpm"]);

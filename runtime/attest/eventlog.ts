@@ -1,0 +1,40 @@
+// The firmware's event log, read through the Sys door, and what it says PCR 4 holds before
+// the boot runtime touches it (Heads' `tpmr calcfuturepcr 4`: replay the log's PCR 4
+// events from zero; zero when there is no log or no such event).
+import type { Sys } from "../host/sys.ts";
+import { resolvePath } from "../paths.ts";
+import { parseEventLog, type EventLog } from "../../tpm/eventlog/parse.ts";
+import { replay } from "../../tpm/eventlog/replay.ts";
+import { TpmError } from "../../tpm/index.ts";
+import type { PcrHash } from "../../tpm/tpm2/policy.ts";
+import { EVENT_LOG_PATH, FUTURE_PCR } from "./constants.ts";
+
+export interface LogSource {
+  /** null: no log on this machine (coreboot without a log driver, or no TPM driver). */
+  log: EventLog | null;
+  /** Why there is no log, when there is none. */
+  absent?: string;
+}
+
+export function readEventLog(sys: Sys, root = "/", path = EVENT_LOG_PATH): LogSource {
+  const full = resolvePath(root, path);
+  if (!sys.stat(full)) return { log: null, absent: `no event log at ${path}` };
+  try {
+    return { log: parseEventLog(sys.readFile(full)) };
+  } catch (e) {
+    // An unreadable log must not stop the boot: the seal then assumes nothing was measured into PCR 4.
+    if (e instanceof TpmError || e instanceof Error) return { log: null, absent: `the event log at ${path} does not parse: ${e.message}` };
+    throw e;
+  }
+}
+
+export function pcrHashOf(pcrSize: number): PcrHash {
+  return pcrSize === 20 ? "sha1" : "sha256";
+}
+
+/** PCR 4 as the firmware leaves it: what a secret must be sealed to so it unseals in every clean boot. */
+export function futurePcr4(log: EventLog | null, hash: PcrHash): Uint8Array {
+  const zero = new Uint8Array(hash === "sha1" ? 20 : 32);
+  if (!log) return zero;
+  return replay(log, hash).get(FUTURE_PCR) ?? zero;
+}

@@ -1,0 +1,107 @@
+// The PCR values a secret was sealed to, kept so a later refusal can name the PCR that moved.
+//
+// Heads keeps no such record. bootward keeps it in a small TPM NV index next to the sealed
+// object, not on /boot (mounted read-only, covered by the signed hash lists, shared with the
+// OS) nor in tmpfs (gone at the next boot, which is when it is needed). The NV index lives and
+// dies with the sealed object (a TPM clear removes both) and costs no signature. It holds public
+// values only, and need not be trusted: the record is believed only when its values reproduce
+// the sealed object's own policy digest, which the TPM keeps and nobody can forge a preimage of.
+import { TpmError, TpmResponseError, type Tpm, type Secret } from "../../tpm/index.ts";
+import { Tpm2Backend } from "../../tpm/tpm2/backend.ts";
+import { PolicyCalculator } from "../../tpm/tpm2/policy.ts";
+
+/** Owner range (0x018xxxxx), low bits Heads' "MG". */
+export const RECORD_NV_INDEX = 0x01804d47;
+const MAGIC = [0x42, 0x57, 0x50, 0x31]; // "BWP1"
+export const RECORD_SIZE = 256;
+
+export interface PcrRecord {
+  pcrs: number[];
+  values: Map<number, Uint8Array>;
+}
+
+export class RecordError extends TpmError {
+  constructor(message: string) {
+    super(message);
+    this.name = "RecordError";
+  }
+}
+
+export function encodeRecord(record: PcrRecord): Uint8Array {
+  const pcrs = [...record.pcrs].sort((a, b) => a - b);
+  const size = pcrs.length ? record.values.get(pcrs[0]!)!.length : 0;
+  const need = 6 + pcrs.length * (1 + size);
+  if (need > RECORD_SIZE) throw new RecordError(`${pcrs.length} PCRs do not fit the ${RECORD_SIZE}-byte record`);
+  const out = new Uint8Array(RECORD_SIZE);
+  out.set(MAGIC, 0);
+  out[4] = size;
+  out[5] = pcrs.length;
+  let o = 6;
+  for (const p of pcrs) out[o++] = p;
+  for (const p of pcrs) {
+    const v = record.values.get(p);
+    if (!v || v.length !== size) throw new RecordError(`no ${size}-byte value for PCR ${p}`);
+    out.set(v, o);
+    o += size;
+  }
+  return out;
+}
+
+export function decodeRecord(bytes: Uint8Array): PcrRecord | null {
+  if (bytes.length < 6 || MAGIC.some((m, i) => bytes[i] !== m)) return null;
+  const size = bytes[4]!;
+  const n = bytes[5]!;
+  if ((size !== 20 && size !== 32) || n > 24 || 6 + n * (1 + size) > bytes.length) return null;
+  const pcrs = Array.from(bytes.subarray(6, 6 + n));
+  if (pcrs.some((p, i) => p > 23 || (i > 0 && p <= pcrs[i - 1]!))) return null;
+  const values = new Map<number, Uint8Array>();
+  pcrs.forEach((p, i) => values.set(p, bytes.slice(6 + n + i * size, 6 + n + (i + 1) * size)));
+  return { pcrs, values };
+}
+
+/** Store the record; defines the index with the owner passphrase when it is missing. TPM 2.0 only. */
+export async function writeRecord(tpm: Tpm, record: PcrRecord, ownerPassphrase?: Secret): Promise<void> {
+  if (!(tpm instanceof Tpm2Backend)) throw new RecordError("PCR records are kept on TPM 2.0 only");
+  const data = encodeRecord(record);
+  let size: number | undefined;
+  try {
+    size = (await tpm.cmd.nvReadPublic(RECORD_NV_INDEX)).area.dataSize;
+  } catch (e) {
+    if (!(e instanceof TpmResponseError)) throw e;
+  }
+  if (size !== undefined && size !== RECORD_SIZE) {
+    throw new RecordError(`NV index 0x${RECORD_NV_INDEX.toString(16)} holds something else (${size} bytes): leaving it alone`);
+  }
+  if (size === undefined) await tpm.nvDefine(RECORD_NV_INDEX, RECORD_SIZE, { ownerPassphrase });
+  await tpm.nvWrite(RECORD_NV_INDEX, data);
+}
+
+export async function readRecord(tpm: Tpm): Promise<PcrRecord | null> {
+  if (!(tpm instanceof Tpm2Backend)) return null;
+  try {
+    return decodeRecord(await tpm.nvRead(RECORD_NV_INDEX, RECORD_SIZE));
+  } catch (e) {
+    if (e instanceof TpmResponseError) return null;
+    throw e;
+  }
+}
+
+/** The policy digest a PolicyPCR session reaches with these values: what Heads' tpmr seal binds to. */
+export function policyFor(record: PcrRecord): Uint8Array {
+  return new PolicyCalculator().pcr(record.pcrs, record.values).digest;
+}
+
+/** The sealed object's authPolicy, or null when nothing is sealed at the handle. */
+export async function sealedPolicy(tpm: Tpm, handle: number): Promise<Uint8Array | null> {
+  if (!(tpm instanceof Tpm2Backend)) return null;
+  try {
+    return (await tpm.cmd.readPublic(Tpm2Backend.persistentHandle(handle))).area.authPolicy;
+  } catch (e) {
+    if (e instanceof TpmResponseError) return null;
+    throw e;
+  }
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,196 @@
+// The TOTP secret on swtpm: seal → unseal → the code oathtool computes; a moved PCR 2, 7 or 4
+// refuses and is named; a secret tpm2-tools sealed the way Heads does unseals; a reseal cut
+// short after any step still leaves a secret that unseals on the next boot.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createNodeSys } from "../../runtime/host/node/sys.ts";
+import { Board, FLASHED, OWNER, STOCK, TAMPERED7 } from "./support/board.ts";
+import { sealNewTotpSecret, type ResealStep } from "../../runtime/attest/seal.ts";
+import { unsealTotp, type TotpFailure, type UnsealedTotp } from "../../runtime/attest/unseal.ts";
+import { extendPcr4 } from "../../runtime/attest/pcr4.ts";
+import { totpCode } from "../../runtime/attest/otp.ts";
+import { base32Encode } from "../../runtime/attest/base32.ts";
+import { readRecord, writeRecord } from "../../runtime/attest/record.ts";
+import { Tpm2Backend } from "../../tpm/tpm2/backend.ts";
+import { toHex } from "../../tpm/bytes.ts";
+
+const sys = createNodeSys();
+let board: Board;
+
+before(async () => {
+  board = await Board.start();
+  await board.boot(STOCK);
+  await board.with((tpm) => tpm.reset({ ownerPassphrase: OWNER, primaryKeyType: "ecc" }));
+});
+after(async () => board.stop());
+
+const unseal = () => board.with((tpm) => unsealTotp(tpm, sys, { root: board.root }));
+const reseal = (onStep?: (s: ResealStep) => void) =>
+  board.with((tpm) => sealNewTotpSecret(tpm, sys, { ownerPassphrase: OWNER, boardName: "qemu-tpm2", root: board.root, onStep }));
+
+function ok(r: UnsealedTotp | TotpFailure): UnsealedTotp {
+  if ("failure" in r) assert.fail(`unseal failed: ${r.failure.explanation.join(" / ")}`);
+  return r;
+}
+function refused(r: UnsealedTotp | TotpFailure): TotpFailure["failure"] {
+  if (!("failure" in r)) assert.fail("the secret unsealed although a bound PCR moved");
+  return r.failure;
+}
+
+test("nothing sealed yet → absent", async () => {
+  assert.equal(refused(await unseal()).kind, "absent");
+});
+
+test("seal → unseal on the next boot → the code oathtool computes; PCR 4 bound to the log's replay", async () => {
+  const r = await reseal();
+  assert.equal(r.secret.length, 20);
+  assert.equal(r.proof, "unsealed");
+  assert.equal(r.recordProblem, undefined);
+  assert.match(r.enrolment.url, /^otpauth:\/\/totp\/qemu-tpm2\?secret=[A-Z2-7]{32}$/);
+  const b32 = base32Encode(r.secret);
+  await board.boot(STOCK);
+  const { secret, source } = ok(await unseal());
+  assert.equal(source, "main");
+  assert.deepEqual(secret, r.secret);
+  const t = 1800000000;
+  assert.equal(totpCode(secret, t * 1000).code, execFileSync("oathtool", ["--totp", "-b", `--now=@${t}`, b32], { encoding: "utf8" }).trim());
+  // PCR 4's sealed value is the replay of the log's PCR 4 events, which SeaBIOS left non-zero
+  const rec = await board.with((tpm) => readRecord(tpm));
+  const live4 = await board.with(async (tpm) => (await tpm.pcrRead([4])).get(4)!);
+  assert.equal(toHex(rec!.values.get(4)!), toHex(live4));
+  assert.notEqual(toHex(live4), "00".repeat(32));
+  // the pending handle is gone once the reseal completed
+  assert.deepEqual(await board.with((tpm) => (tpm as Tpm2Backend).cmd.getHandles(0x81004d48)).then((h) => h.filter((x) => x === 0x81004d48)), []);
+});
+
+test("boot-time unseal: no CreatePrimary, and the command count", async () => {
+  await board.boot(STOCK);
+  const { tpm, rec } = await board.open();
+  try {
+    rec.reset();
+    ok(await unsealTotp(tpm, sys, { root: board.root }));
+    assert.equal(rec.counts()["TPM2_CreatePrimary"], undefined);
+    assert.ok(rec.log.length <= 5, `unseal took ${rec.names().join(", ")}`);
+  } finally {
+    tpm.close();
+  }
+});
+
+test("flashed firmware (PCR 2 moved, logged) → refused, PCR 2 named with the component", async () => {
+  await board.boot(FLASHED);
+  const f = refused(await unseal());
+  assert.equal(f.kind, "pcr");
+  assert.deepEqual(f.pcrs, [2]);
+  const text = f.explanation.join("\n");
+  assert.match(text, /PCR 2 changed/);
+  assert.match(text, /option ROM v2 stand-in/);
+});
+
+test("PCR 7 extended outside the log → refused, PCR 7 named, the log does not reproduce it", async () => {
+  await board.boot(TAMPERED7);
+  const f = refused(await unseal());
+  assert.deepEqual(f.pcrs, [7]);
+  assert.match(f.explanation.join("\n"), /PCR 7 changed[\s\S]*does not reproduce/);
+});
+
+test("after the recovery extend of PCR 4 → refused for the rest of the boot, recovery named", async () => {
+  await board.boot(STOCK);
+  ok(await unseal());
+  await board.with((tpm) => extendPcr4(tpm, "recovery"));
+  const f = refused(await unseal());
+  assert.deepEqual(f.pcrs, [4]);
+  assert.match(f.explanation.join("\n"), /recovery shell/);
+  await board.with((tpm) => extendPcr4(tpm, "unsafe"));
+  assert.deepEqual(refused(await unseal()).pcrs, [4]);
+  await board.boot(STOCK);
+  ok(await unseal());
+});
+
+test("reseal with PCR 4 already extended: proven by policy digest, unseals after a reboot", async () => {
+  await board.boot(STOCK);
+  await board.with((tpm) => extendPcr4(tpm, "recovery"));
+  const r = await reseal();
+  assert.equal(r.proof, "policy");
+  await board.boot(STOCK);
+  assert.deepEqual(ok(await unseal()).secret, r.secret);
+});
+
+const STEPS: ResealStep[] = ["pending-sealed", "pending-proven", "recorded", "main-evicted", "main-sealed", "main-proven", "pending-evicted"];
+for (const [i, step] of STEPS.entries()) {
+  test(`reseal cut off after "${step}": the next boot still unseals a secret`, async () => {
+    await board.boot(STOCK);
+    const old = ok(await unseal()).secret;
+    let fresh: Uint8Array | undefined;
+    const cut = new Error("power cut");
+    await assert.rejects(
+      board.with((tpm) =>
+        sealNewTotpSecret(tpm, { ...sys, randomBytes: (n: number) => (fresh = sys.randomBytes(n)).slice() }, {
+          ownerPassphrase: OWNER, root: board.root,
+          onStep: (s) => { if (s === step) throw cut; },
+        })),
+      (e) => e === cut,
+    );
+    await board.boot(STOCK);
+    const got = ok(await unseal());
+    const switched = i >= STEPS.indexOf("main-evicted");
+    assert.deepEqual(got.secret, switched ? fresh : old, switched ? "the new secret" : "the old secret");
+    if (step === "main-evicted") assert.equal(got.source, "pending");
+    // a later complete reseal clears up whatever the cut left
+    const done = await reseal();
+    await board.boot(STOCK);
+    assert.deepEqual(ok(await unseal()), { secret: done.secret, source: "main" });
+  });
+}
+
+test("interop: a secret tpm2-tools sealed as Heads' tpmr does unseals through unsealTotp", async () => {
+  await board.boot(STOCK);
+  const dir = board.root;
+  const f = (n: string) => join(dir, n);
+  const secret = Buffer.from("heads-sealed-secret!");
+  // tpmr seal: PolicyPCR over current 0-3,7 and calcfuturepcr 4, from a value file
+  const values = await board.with((tpm) => tpm.pcrRead([0, 1, 2, 3, 4, 7]));
+  writeFileSync(f("secret"), secret);
+  writeFileSync(f("pcrs.bin"), Buffer.concat([...values.values()]));
+  const tool = (...a: string[]) => board.sw.tool(a);
+  await tool("tpm2_startauthsession", "-Q", "-S", f("trial.ctx"));
+  await tool("tpm2_policypcr", "-Q", "-l", "sha256:0,1,2,3,4,7", "-f", f("pcrs.bin"), "-S", f("trial.ctx"), "-L", f("policy.dat"));
+  await tool("tpm2_flushcontext", "-Q", f("trial.ctx"));
+  await tool("tpm2_create", "-Q", "-C", "0x81000000", "-i", f("secret"), "-u", f("s.pub"), "-r", f("s.priv"), "-L", f("policy.dat"), "-a", "fixedtpm|fixedparent|adminwithpolicy");
+  await tool("tpm2_load", "-Q", "-C", "0x81000000", "-u", f("s.pub"), "-r", f("s.priv"), "-c", f("s.ctx"));
+  await tool("tpm2_evictcontrol", "-Q", "-C", "o", "-P", "hex:" + Buffer.from(OWNER).toString("hex"), "-c", "0x81004d47"); // Heads evicts the old one first
+  await tool("tpm2_evictcontrol", "-Q", "-C", "o", "-P", "hex:" + Buffer.from(OWNER).toString("hex"), "-c", f("s.ctx"), "0x81004d47");
+  await tool("tpm2_flushcontext", "-t");
+  await board.boot(STOCK);
+  assert.deepEqual(Buffer.from(ok(await unseal()).secret), secret);
+  // the record bootward left describes the same PCR values, so it still holds for this object
+  await board.with((tpm) => extendPcr4(tpm, "recovery"));
+  assert.deepEqual(refused(await unseal()).pcrs, [4]);
+  // a Heads machine has no record: PCR 4 is still named (its clean value comes from the log), the others cannot be
+  await tool("tpm2_nvundefine", "-C", "o", "-P", "hex:" + Buffer.from(OWNER).toString("hex"), "0x01804d47");
+  const fail = refused(await unseal());
+  assert.deepEqual(fail.pcrs, [4]);
+  assert.match(fail.explanation.join("\n"), /No record of the PCR values[\s\S]*recovery shell/);
+  // a record that does not reproduce the object's policy is not believed
+  await board.boot(FLASHED);
+  await board.with((tpm) => writeRecord(tpm, { pcrs: [0, 1, 2, 3, 4, 7], values: new Map([0, 1, 2, 3, 4, 7].map((p) => [p, new Uint8Array(32).fill(p)])) }, OWNER));
+  const forged = refused(await unseal());
+  assert.match(forged.explanation.join("\n"), /do not belong to the sealed secret/);
+  assert.ok(!forged.pcrs.includes(0), "a forged record must not name PCRs");
+});
+
+test("and back: a secret bootward sealed unseals with tpm2_unseal and a PolicyPCR session, as Heads' tpmr unseal does", async () => {
+  await board.boot(STOCK);
+  const r = await reseal();
+  const f = (n: string) => join(board.root, n);
+  const tool = (...a: string[]) => board.sw.tool(a);
+  await tool("tpm2_startauthsession", "-Q", "--policy-session", "-S", f("session.ctx"));
+  try {
+    await tool("tpm2_policypcr", "-Q", "-l", "sha256:0,1,2,3,4,7", "-S", f("session.ctx"));
+    assert.deepEqual(new Uint8Array((await tool("tpm2_unseal", "-p", "session:" + f("session.ctx"), "-c", "0x81004d47")).stdout), r.secret);
+  } finally {
+    await tool("tpm2_flushcontext", "-Q", f("session.ctx")).catch(() => undefined);
+  }
+});
