@@ -1,15 +1,16 @@
 // Builds bootward: the bundle (esbuild), the static binary (QuickJS + musl) and the
 // initramfs of a board. `npx tsx build.ts [--board NAME | --all-boards] [--no-initrd]`.
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { bundle } from "./build/bundle.ts";
+import { distDir, repoRoot } from "./build/paths.ts";
 import { compileBinary } from "./build/compile.ts";
 import { buildInitramfs } from "./initrd/image.ts";
 import { BOARDS as boards, DEFAULT_BOARD as defaultBoard } from "./initrd/boards.ts";
 
-const root = new URL(".", import.meta.url).pathname;
 
-interface BuildOptions {
+export interface BuildOptions {
   boards: string[];
   initrd: boolean;
 }
@@ -31,27 +32,28 @@ function parseArgs(argv: string[]): BuildOptions {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
-async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
-  const dist = join(root, "dist");
-  mkdirSync(dist, { recursive: true });
+/** Bundle → binary → the boards' initramfs images, in dist/; prints the sizes. */
+export async function build(options: BuildOptions): Promise<void> {
+  mkdirSync(distDir, { recursive: true });
 
-  const bundleFile = join(dist, "bootward.mjs");
-  const bundled = await bundle({ entry: join(root, "runtime/main.ts"), outFile: bundleFile });
-  const binary = join(dist, "bootward");
+  const bundleFile = join(distDir, "bootward.mjs");
+  const bundled = await bundle({ entry: join(repoRoot, "runtime/main.ts"), outFile: bundleFile });
+  const binary = join(distDir, "bootward");
   const compiled = await compileBinary({ bundle: bundleFile, outFile: binary });
 
   const lines = [`bundle     ${kib(bundled.bytes)}`, `bootward   ${kib(compiled.bytes)} raw, ${kib(compiled.xzBytes)} xz (budget 2048 KiB raw, 900 KiB xz)`];
   if (options.initrd) {
     for (const board of options.boards) {
-      const image = await buildInitramfs({ board, bootwardBinary: binary, outFile: join(dist, `initramfs-${board}.cpio.xz`) });
+      const image = await buildInitramfs({ board, bootwardBinary: binary, outFile: join(distDir, `initramfs-${board}.cpio.xz`) });
       lines.push(`initramfs  ${kib(image.bytes)} xz (${board})`);
     }
   }
   console.log(lines.join("\n"));
 }
 
-main().catch((error: unknown) => {
-  console.error(`build failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  build(parseArgs(process.argv.slice(2))).catch((error: unknown) => {
+    console.error(`build failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -3,7 +3,8 @@
 
 import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
+import { delimiter, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export class MissingToolsError extends Error {
   override name = "MissingToolsError";
@@ -29,6 +30,10 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   oathtool: "oathtool",
   tpm2_pcrread: "tpm2-tools",
   gpg: "gnupg",
+  make: "make",
+  gcc: "gcc",
+  tmux: "tmux",
+  zbarimg: "zbar-tools",
 };
 
 /** Absolute path of an executable, searching PATH plus the sbin dirs a non-root PATH lacks. */
@@ -82,4 +87,19 @@ export function ensureTools(tools: string[]): void {
   }
   const still = missing.filter((t) => findTool(t) === null);
   if (still.length > 0) throw new MissingToolsError(`After apt-get install, ${still.join(", ")} are still missing; check the package names with apt-cache policy.`);
+}
+
+// `npx tsx initrd/host-tools.ts --install`: every tool the build, the board and the tests use
+// (what .ci/run calls on a fresh machine).
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  if (process.argv[2] !== "--install") {
+    process.stderr.write("usage: npx tsx initrd/host-tools.ts --install\n");
+    process.exit(2);
+  }
+  try {
+    ensureTools(Object.keys(TOOL_PACKAGES));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
 }

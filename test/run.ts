@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import { TOOL_PACKAGES, ensureTools } from "../initrd/host-tools.ts";
 
 const here = new URL("..", import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -32,6 +33,15 @@ const files = findTests(join(here, "test"))
 if (files.length === 0) {
   console.error(`no test file matches ${filters.join(" ")}`);
   process.exit(2);
+}
+
+// The tests run real parts (swtpm, QEMU, GnuPG, tpm2-tools, oathtool, tmux …): as root the
+// missing Debian packages are installed, otherwise the exact apt-get line is printed.
+try {
+  ensureTools(Object.keys(TOOL_PACKAGES));
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
 }
 
 if (process.env.BOOTWARD_SKIP_BUILD !== "1") {

@@ -1,19 +1,18 @@
-// The interactive run command: boots dist/bootward as /init of the QEMU board with swtpm,
-// the console on this terminal.
+// The run command (`npm start`): builds bootward and the board's initramfs, then boots it as
+// /init of the QEMU board with swtpm, the console on this terminal.
 //
 //     npx tsx initrd/qemu/run.ts [--tpm1] [--reset] [--display gtk|sdl|vnc=:0|none] [--init FILE]
 //
 // --init boots another /init binary instead of dist/bootward (its initramfs goes to .build/).
-// The initramfs is rebuilt into dist/initramfs-<board>.cpio.xz when its inputs changed; the
-// swtpm state and the demo disk live in .state/<board>/ (delete it, or pass --reset, to
+// The swtpm state and the demo disk live in .state/<board>/ (delete it, or pass --reset, to
 // start from a blank TPM and a fresh disk). QEMU and swtpm stop when the guest powers off,
 // when QEMU quits (Ctrl-A x) or when this command is interrupted (Ctrl-C).
 
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_BOARD } from "../boards.ts";
-import { LOCK_PATH, REPO_ROOT } from "../debian.ts";
+import { REPO_ROOT } from "../debian.ts";
+import { build } from "../../build.ts";
 import { ensureTools } from "../host-tools.ts";
 import { buildInitramfs, kernelImage } from "../image.ts";
 import { makeDemoDisk } from "./demo-disk.ts";
@@ -45,29 +44,25 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/** Rebuilds the initramfs only when the binary, the lock or the initrd code changed. */
-async function initramfsFor(board: string, binary: string, custom: boolean): Promise<string> {
-  const out = custom ? join(REPO_ROOT, ".build", `initramfs-${board}-custom.cpio.xz`) : join(REPO_ROOT, "dist", `initramfs-${board}.cpio.xz`);
-  const inputs = createHash("sha256").update(readFileSync(binary)).update(readFileSync(LOCK_PATH));
-  for (const f of ["boards.ts", "image.ts", "cpio.ts", "elf.ts", "debian.ts"]) inputs.update(readFileSync(join(REPO_ROOT, "initrd", f)));
-  const digest = inputs.digest("hex");
-  const stamp = join(REPO_ROOT, ".build", `initramfs-${board}${custom ? "-custom" : ""}.inputs`);
-  if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return out;
+/** A stand-in /init (--init) gets its own initramfs under .build/, leaving dist/ alone. */
+async function customInitramfs(board: string, binary: string): Promise<string> {
+  const out = join(REPO_ROOT, ".build", `initramfs-${board}-custom.cpio.xz`);
   process.stderr.write(`Building ${out} ...\n`);
-  const built = await buildInitramfs({ board, bootwardBinary: binary, outFile: out });
-  process.stderr.write(`initramfs: ${built.bytes} bytes (xz)\n`);
-  mkdirSync(join(REPO_ROOT, ".build"), { recursive: true });
-  writeFileSync(`${stamp}.tmp`, digest);
-  renameSync(`${stamp}.tmp`, stamp);
+  await buildInitramfs({ board, bootwardBinary: binary, outFile: out });
   return out;
 }
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   ensureTools(RUN_TOOLS);
-  const binary = args.init ?? join(REPO_ROOT, "dist", "bootward");
-  if (!existsSync(binary)) throw new UsageError(`${binary} is missing; build it first with: npm run build`);
-  const initramfs = await initramfsFor(args.board, binary, args.init !== undefined);
+  let initramfs: string;
+  if (args.init !== undefined) {
+    if (!existsSync(args.init)) throw new UsageError(`${args.init} does not exist`);
+    initramfs = await customInitramfs(args.board, args.init);
+  } else {
+    await build({ boards: [args.board], initrd: true });
+    initramfs = join(REPO_ROOT, "dist", `initramfs-${args.board}.cpio.xz`);
+  }
   const kernel = await kernelImage();
   const stateDir = join(REPO_ROOT, ".state", args.board);
   if (args.reset) rmSync(stateDir, { recursive: true, force: true });
