@@ -37,6 +37,10 @@ const commands: Record<string, CommandSpec> = {
     summary: "seal-totp [--owner-passphrase-file F] [--board NAME]   new secret, sealed, QR shown",
     load: async () => (await import("./attest.ts")).sealTotpCommand,
   },
+  boot: {
+    summary: "boot list [--json] | verify | sign --key FILE | kexec N [--dry-run]",
+    load: async () => (await import("./boot.ts")).bootCommand,
+  },
   "hotp-sim": {
     summary: "hotp-sim info|check CODE|set B32 PIN [N]   SIMULATED dongle (tests, QEMU demo)",
     load: async () => (await import("./attest.ts")).hotpSimCommand,

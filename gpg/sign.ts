@@ -1,0 +1,53 @@
+// Making detached signatures. A Signer hides where the secret key lives: in memory here
+// (openpgp.js, the OEM reset's fresh key or a backup drive's subkeys); a smartcard signer
+// can implement the same face later.
+import * as openpgp from "openpgp";
+
+export interface Signer {
+  /** Fingerprint of the signing key, uppercase hex as GnuPG prints it. */
+  readonly fingerprint: string;
+  /** An ASCII-armoured detached signature over data, SHA-256 message hash. */
+  signDetached(data: Uint8Array): Promise<string>;
+}
+
+export class SignerError extends Error {
+  override readonly name = "SignerError";
+}
+
+/** A signer over an armoured or binary secret key, unlocked with its passphrase when it has one. */
+export async function inMemorySigner(secretKey: Uint8Array | string, passphrase?: string): Promise<Signer> {
+  let key: openpgp.PrivateKey;
+  try {
+    const text = typeof secretKey === "string" ? secretKey : new TextDecoder().decode(secretKey.subarray(0, 64)).trimStart().startsWith("-----BEGIN ") ? new TextDecoder().decode(secretKey) : null;
+    key = text !== null ? await openpgp.readPrivateKey({ armoredKey: text }) : await openpgp.readPrivateKey({ binaryKey: secretKey as Uint8Array });
+  } catch (error) {
+    throw new SignerError(`cannot read the secret key: ${(error as Error).message}; pass an OpenPGP secret key (gpg --export-secret-keys)`);
+  }
+  if (!key.isDecrypted()) {
+    if (passphrase === undefined) throw new SignerError("the secret key is protected by a passphrase; give the passphrase");
+    try {
+      key = await openpgp.decryptKey({ privateKey: key, passphrase });
+    } catch {
+      throw new SignerError("the passphrase does not unlock the secret key");
+    }
+  }
+  const unlocked = key;
+  return {
+    fingerprint: unlocked.getFingerprint().toUpperCase(),
+    async signDetached(data) {
+      try {
+        const message = await openpgp.createMessage({ binary: data });
+        return (await openpgp.sign({
+          message,
+          signingKeys: unlocked,
+          detached: true,
+          format: "armored",
+          config: { preferredHashAlgorithm: openpgp.enums.hash.sha256 },
+        })) as string;
+      } catch (error) {
+        throw new SignerError(`signing failed: ${(error as Error).message}`);
+      }
+    },
+  };
+}
+

@@ -1,0 +1,117 @@
+// Heads' /boot lists, byte for byte (heads-behaviour.md §4):
+//   kexec_hashes.txt          `cd /boot; find ./ -type f ! -path './kexec*' -print0 | xargs -0 sha256sum`
+//   kexec_tree.txt            `find ./ ! -path './kexec*' -print0 | sort -z`
+//   kexec_default.N.txt       the entry line of menu entry N (1-based), LF-terminated
+//   kexec_default_hashes.txt  sha256sum lines `./path` of the default entry's kernel, then initrds/modules
+//   kexec_rollback.txt        `<sha256 of the counter file>  /tmp/counter-<id>`
+//
+// Order of kexec_hashes.txt: busybox find prints directory entries in readdir order, which
+// depends on the filesystem (ext4 hash order, tmpfs newest first) and so cannot be reproduced
+// from a directory listing. Verification never depends on it (`sha256sum -c` checks each line,
+// the tree is compared as a sorted set), so bootward writes the one order that is reproducible
+// everywhere: byte order of the whole path, i.e. what
+// `find ./ -type f ! -path './kexec*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum` prints.
+// It equals Heads' output whenever the filesystem returns sorted names, and Heads accepts it.
+import type { Sys } from "../host/sys.ts";
+import { sha256 } from "../../tpm/crypto/hash.ts";
+import { toHex } from "../../tpm/bytes.ts";
+import type { BootEntry } from "./entries/index.ts";
+import { toHeadsLine } from "./entries/index.ts";
+import { sha256sumFiles } from "./sha256sum.ts";
+import type { TreeNode } from "./walk.ts";
+
+export class ListFormatError extends Error {
+  override readonly name = "ListFormatError";
+}
+
+export interface HashLine {
+  digest: string;
+  /** "./rel/path" for /boot files, "/tmp/counter-<id>" in the rollback file. */
+  path: string;
+}
+
+export function formatHashLines(lines: HashLine[]): string {
+  return lines.map((l) => `${l.digest}  ${l.path}\n`).join("");
+}
+
+/** Strict reader of sha256sum output: every line `<64 lowercase hex>  <path>`, LF-terminated, no duplicates. */
+export function parseHashLines(text: string, source: string): HashLine[] {
+  if (text === "") return [];
+  if (!text.endsWith("\n")) throw new ListFormatError(`${source} does not end with a newline; it was cut short or edited by hand`);
+  const seen = new Set<string>();
+  return text.slice(0, -1).split("\n").map((line, i) => {
+    const m = /^([0-9a-f]{64}) {2}([^\\\x00-\x1f\x7f-\uffff]+)$/.exec(line);
+    if (!m) throw new ListFormatError(`${source} line ${i + 1} is not a sha256sum line`);
+    if (seen.has(m[2]!)) throw new ListFormatError(`${source} lists ${m[2]} twice`);
+    seen.add(m[2]!);
+    return { digest: m[1]!, path: m[2]! };
+  });
+}
+
+export function regularFiles(tree: TreeNode[]): string[] {
+  return tree.filter((n) => n.kind === "file").map((n) => n.rel);
+}
+
+/** kexec_hashes.txt over the files of a walked tree, hashed natively. */
+export async function hashTree(sys: Sys, bootDir: string, tree: TreeNode[]): Promise<HashLine[]> {
+  const files = regularFiles(tree);
+  const digests = await sha256sumFiles(sys, bootDir, files);
+  return files.map((path) => ({ digest: digests.get(path)!, path }));
+}
+
+export function formatTree(tree: TreeNode[]): string {
+  return tree.map((n) => `${n.rel}\0`).join("");
+}
+
+export function parseTree(text: string, source: string): string[] {
+  if (text === "") return [];
+  if (!text.endsWith("\0")) throw new ListFormatError(`${source} does not end with a NUL; it was cut short or edited by hand`);
+  return text.slice(0, -1).split("\0");
+}
+
+/** Files kexec-boot.sh -h names for an entry: the kernel, then initrds or modules, as "./path". */
+export function entryFiles(entry: BootEntry): string[] {
+  const rest = entry.type === "linux" ? entry.initrds : entry.modules.map((m) => m.path);
+  return [entry.kernel, ...rest].map((p) => `.${p}`);
+}
+
+export async function hashEntry(sys: Sys, bootDir: string, entry: BootEntry): Promise<HashLine[]> {
+  const files = entryFiles(entry);
+  const digests = await sha256sumFiles(sys, bootDir, [...new Set(files)]);
+  return files.map((path) => ({ digest: digests.get(path)!, path }));
+}
+
+export function defaultFileName(n: number): string {
+  return `kexec_default.${n}.txt`;
+}
+
+export function formatDefault(entry: BootEntry): string {
+  return `${toHeadsLine(entry)}\n`;
+}
+
+// The rollback counter as Heads' tpmr prints it for TPM 2.0: `<index hex>: <value as 16 hex>`;
+// /tmp/counter-<id> holds that line and kexec_rollback.txt its sha256sum line.
+export function counterLine(id: number, value: bigint): string {
+  return `${id.toString(16)}: ${value.toString(16).padStart(16, "0")}\n`;
+}
+
+export function formatRollback(id: number, value: bigint): string {
+  const digest = toHex(sha256(new TextEncoder().encode(counterLine(id, value))));
+  return `${digest}  /tmp/counter-${id.toString(16)}\n`;
+}
+
+export interface RollbackRecord {
+  id: number;
+  digest: string;
+}
+
+export function parseRollback(text: string): RollbackRecord {
+  const lines = parseHashLines(text, "kexec_rollback.txt");
+  const m = lines.length === 1 ? /^\/tmp\/counter-([0-9a-f]{1,8})$/.exec(lines[0]!.path) : null;
+  if (!m) throw new ListFormatError("kexec_rollback.txt is not one `<sha256>  /tmp/counter-<id>` line");
+  return { id: parseInt(m[1]!, 16), digest: lines[0]!.digest };
+}
+
+export function rollbackMatches(record: RollbackRecord, value: bigint): boolean {
+  return toHex(sha256(new TextEncoder().encode(counterLine(record.id, value)))) === record.digest;
+}

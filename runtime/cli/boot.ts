@@ -1,0 +1,135 @@
+// `bootward boot list|verify|sign|kexec`: the /boot integrity tools of the recovery shell,
+// and the way host tests drive them against fixture trees (--root/--boot/--keyring).
+import { UsageError, type CommandContext } from "./context.ts";
+import { resolvePath } from "../paths.ts";
+import { openTpmDevice } from "../tpm.ts";
+import { readBoardConfig } from "../config/board.ts";
+import type { Config } from "../config/parse.ts";
+import type { Tpm } from "../../tpm/index.ts";
+import { readKeyring } from "../../gpg/verify.ts";
+import { inMemorySigner } from "../../gpg/sign.ts";
+import { BootVerifyError, describePlan, executePlan, plan, scanMenu, signBoot, verifyBoot, walkBoot, type VerifiedBoot } from "../boot/index.ts";
+
+const USAGE = "boot list [--json] | verify | sign --key FILE [--passphrase-file F] [--default N] [--no-counter] | kexec N [--dry-run]";
+// Where Heads keeps the ROM keyring (cbfs-init extracts heads/initrd/.gnupg/*).
+const KEYRINGS = ["/.gnupg/pubring.kbx", "/.gnupg/pubring.gpg", "/.gnupg/pubring.asc"];
+
+interface Parsed {
+  flags: Set<string>;
+  values: Map<string, string>;
+  positional: string[];
+}
+
+function parse(args: string[], flags: string[], values: string[]): Parsed {
+  const p: Parsed = { flags: new Set(), values: new Map(), positional: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (flags.includes(a)) p.flags.add(a);
+    else if (values.includes(a)) {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      p.values.set(a, v);
+    } else if (a.startsWith("--")) throw new UsageError(`unknown option ${a} for boot`);
+    else p.positional.push(a);
+  }
+  return p;
+}
+
+const bootDir = (ctx: CommandContext) => resolvePath(ctx.options.root, ctx.options.boot ?? "/boot");
+const yes = (config: Config, name: string) => config[name] === "y";
+
+async function keys(ctx: CommandContext) {
+  const candidates = ctx.options.keyring ? [ctx.options.keyring] : KEYRINGS;
+  for (const c of candidates) {
+    const path = resolvePath(ctx.options.root, c);
+    if (ctx.sys.stat(path)) return readKeyring(ctx.sys.readFile(path));
+  }
+  throw new UsageError(`no keyring found (looked for ${candidates.join(", ")}); pass --keyring FILE`);
+}
+
+async function withTpm<T>(ctx: CommandContext, use: (tpm: Tpm | undefined) => Promise<T>, needed: boolean): Promise<T> {
+  if (!needed) return use(undefined);
+  const tpm = await openTpmDevice(ctx.sys, ctx.options.tpm);
+  try {
+    return await use(tpm);
+  } finally {
+    tpm.close();
+  }
+}
+
+async function verified(ctx: CommandContext): Promise<VerifiedBoot> {
+  const config = readBoardConfig(ctx.sys, ctx.options.root);
+  const dir = bootDir(ctx);
+  const ignoreRollback = yes(config, "CONFIG_IGNORE_ROLLBACK");
+  const needTpm = !ignoreRollback && (ctx.sys.stat(`${dir}/kexec_rollback.txt`) !== null || yes(config, "CONFIG_BOOT_REQ_ROLLBACK"));
+  const keyring = await keys(ctx);
+  return withTpm(ctx, (tpm) => verifyBoot(ctx.sys, {
+    bootDir: dir,
+    keys: keyring,
+    ...(tpm ? { tpm } : {}),
+    ignoreRollback,
+    requireRollback: yes(config, "CONFIG_BOOT_REQ_ROLLBACK"),
+    requireDefault: yes(config, "CONFIG_BOOT_REQ_HASH"),
+  }), needTpm);
+}
+
+function report(ctx: CommandContext, error: unknown): number {
+  if (!(error instanceof BootVerifyError)) throw error;
+  if (ctx.options.json) ctx.out(JSON.stringify({ ok: false, check: error.check, reason: error.reason, ...error.files }));
+  ctx.err(`bootward: ${error.message}`);
+  return 1;
+}
+
+export async function bootCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const [action, ...rest] = args;
+  if (action === "list") {
+    parse(rest, [], []);
+    const dir = bootDir(ctx);
+    const menu = scanMenu(ctx.sys, dir, walkBoot(ctx.sys, dir));
+    if (ctx.options.json) ctx.out(JSON.stringify({ entries: menu.entries, warnings: menu.warnings }, null, 2));
+    else {
+      menu.entries.forEach((e, i) => ctx.out(`${i + 1}: ${e.name}`));
+      for (const w of menu.warnings) ctx.err(`warning: ${w}`);
+    }
+    return 0;
+  }
+  if (action === "verify") {
+    if (parse(rest, [], []).positional.length) throw new UsageError("boot verify takes no arguments");
+    try {
+      const v = await verified(ctx);
+      if (ctx.options.json) ctx.out(JSON.stringify({ ok: true, signer: v.signer, counter: v.counter?.toString() ?? null, default: v.defaultChoice?.index ?? null }));
+      else ctx.out(`/boot verified: signed by ${v.signer}${v.counter !== null ? `, counter ${v.counter}` : ""}${v.defaultChoice ? `, default entry ${v.defaultChoice.index}: ${v.defaultChoice.entry.name}` : ", no default entry"}`);
+      return 0;
+    } catch (error) {
+      return report(ctx, error);
+    }
+  }
+  if (action === "sign") {
+    const p = parse(rest, ["--no-counter"], ["--key", "--passphrase-file", "--default"]);
+    const keyFile = p.values.get("--key") ?? (() => { throw new UsageError("boot sign needs --key FILE (an OpenPGP secret key)"); })();
+    const passFile = p.values.get("--passphrase-file");
+    const passphrase = passFile ? ctx.sys.readText(resolvePath(ctx.options.root, passFile)).replace(/\n$/, "") : undefined;
+    const signer = await inMemorySigner(ctx.sys.readFile(resolvePath(ctx.options.root, keyFile)), passphrase);
+    const def = p.values.get("--default");
+    if (def !== undefined && !/^[1-9][0-9]*$/.test(def)) throw new UsageError("--default takes a menu entry number (1, 2, …)");
+    const result = await withTpm(ctx, (tpm) => signBoot(ctx.sys, { bootDir: bootDir(ctx), signer, ...(tpm ? { tpm } : {}), ...(def ? { defaultIndex: Number(def) } : {}) }), !p.flags.has("--no-counter"));
+    ctx.out(`/boot signed by ${signer.fingerprint}: ${result.files.join(" ")}${result.counter ? ` (counter ${result.counter.id.toString(16)} = ${result.counter.value})` : ""}`);
+    return 0;
+  }
+  if (action === "kexec") {
+    const p = parse(rest, ["--dry-run"], []);
+    if (p.positional.length !== 1 || !/^[1-9][0-9]*$/.test(p.positional[0]!)) throw new UsageError("boot kexec needs one entry number N");
+    const config = readBoardConfig(ctx.sys, ctx.options.root);
+    let v: VerifiedBoot;
+    try {
+      v = await verified(ctx);
+    } catch (error) {
+      return report(ctx, error);
+    }
+    const kplan = plan(v, { add: config.CONFIG_BOOT_KERNEL_ADD ?? "", remove: config.CONFIG_BOOT_KERNEL_REMOVE ?? "" }, Number(p.positional[0]));
+    ctx.out(ctx.options.json ? JSON.stringify({ load: kplan.load, exec: kplan.exec, warnings: kplan.warnings }) : describePlan(kplan));
+    if (p.flags.has("--dry-run")) return 0;
+    return withTpm(ctx, (tpm) => executePlan(ctx.sys, kplan, tpm ?? null), true);
+  }
+  throw new UsageError(`boot needs a subcommand: ${USAGE}`);
+}
