@@ -33,7 +33,7 @@ async function qemuToFirstScreen(): Promise<number> {
   const kernel = await kernelImage();
   const qemu = await startQemu({ board: "qemu-tpm2", kernel: kernel.path, initramfs: join(dist, "initramfs-qemu-tpm2.cpio.xz"), stateDir });
   try {
-    await qemu.waitFor(/Press p to power off/, 300_000);
+    await qemu.waitFor(/Boot Menu/, 300_000);
     return qemu.elapsedMs();
   } finally {
     await qemu.stop();

@@ -168,7 +168,9 @@ export function createInkPrompt(options: InkPromptOptions): InkPrompt {
     stdin: stdin as unknown as NodeJS.ReadStream,
     exitOnCtrlC: false,
     patchConsole: false,
-    incrementalRendering: true,
+    // ink 6.8's incremental mode left stale and shifted lines on a real pty when the next
+    // screen was taller (menu → System Info under tmux); whole frames draw correctly.
+    incrementalRendering: false,
     maxFps: 60,
   });
   const redraw = () => {

@@ -1,16 +1,22 @@
 // End to end: the QEMU board boots the initramfs whose /init is dist/bootward, with swtpm as
-// its TPM; bootward shows the TPM and extends PCR 16; power off leaves no process behind.
+// its TPM. The main menu comes up on the serial console (and a copy on tty1, the framebuffer);
+// System Info shows the TPM, PCRs 0–7 and PCR 16 as bootward extended it; p powers off and
+// leaves no process behind.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kernelImage } from "../../initrd/image.ts";
 import { processAlive, startQemu } from "../../initrd/qemu/board.ts";
+import { getBoard } from "../../initrd/boards.ts";
 import { SKELETON_MEASUREMENT, SKELETON_PCR } from "../../runtime/flows/boot.ts";
+import { colourCount, encodePng, parsePpm } from "./ui-png.ts";
 
-const dist = new URL("../../dist/", import.meta.url).pathname;
+const repo = new URL("../../", import.meta.url).pathname;
+const dist = join(repo, "dist");
+const artifacts = join(repo, "test-artifacts");
 
 /** What PCR 16 holds after one extend of H(text) from its reset value of zeros. */
 function expectedPcr16(algorithm: "sha256" | "sha1", size: number): string {
@@ -18,23 +24,43 @@ function expectedPcr16(algorithm: "sha256" | "sha1", size: number): string {
   return createHash(algorithm).update(Buffer.alloc(size)).update(digest).digest("hex");
 }
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 for (const [board, version, algorithm, size] of [
   ["qemu-tpm2", "2.0", "sha256", 32],
   ["qemu-tpm1", "1.2", "sha1", 20],
 ] as const) {
-  test(`${board}: bootward is /init, shows TPM ${version} and PCR ${SKELETON_PCR}, and powers off cleanly`, { timeout: 300_000 }, async () => {
+  test(`${board}: bootward is /init; main menu, System Info with TPM ${version} and PCR ${SKELETON_PCR}, tty1 drawn, p powers off cleanly`, { timeout: 300_000 }, async () => {
     const stateDir = mkdtempSync(join(tmpdir(), `bootward-e2e-${board}-`));
     const kernel = await kernelImage();
+    const name = getBoard(board).config.find(([k]) => k === "CONFIG_BOARD_NAME")![1];
     const qemu = await startQemu({ board, kernel: kernel.path, initramfs: join(dist, `initramfs-${board}.cpio.xz`), stateDir });
     try {
-      await qemu.waitFor(/bootward \S+ on /, 180_000);
-      await qemu.waitFor(new RegExp(`TPM ${version.replace(".", "\\.")} \\(manufacturer`), 30_000);
+      await qemu.waitFor(new RegExp(`${escape(name)} \\| bootward Boot Menu`), 180_000);
+      await qemu.waitFor(/TOTP: not configured \| HOTP: not configured/, 30_000);
+
+      // The copy of the screen on tty1 (bochs framebuffer, fbcon), as a PNG artifact.
+      mkdirSync(artifacts, { recursive: true });
+      const ppm = join(stateDir, "tty1.ppm");
+      await qemu.monitor(`screendump ${ppm}`);
+      const image = parsePpm(readFileSync(ppm));
+      const png = join(artifacts, `tty1-${board}.png`);
+      writeFileSync(`${png}.tmp`, encodePng(image));
+      renameSync(`${png}.tmp`, png);
+      assert.ok(colourCount(image) > 1, `the tty1 screenshot (${png}) is one colour: the framebuffer shows nothing`);
+
+      qemu.send("s");
+      await qemu.waitFor(/System Info/, 30_000);
+      await qemu.waitFor(new RegExp(`TPM: ${escape(version)}, manufacturer`), 30_000);
+      await qemu.waitFor(new RegExp(`PCRs \\(${algorithm}\\):`), 30_000);
       for (let pcr = 0; pcr <= 7; pcr++) {
-        await qemu.waitFor(new RegExp(`PCR +${pcr} \\(${algorithm}\\): [0-9a-f]{${size * 2}}`), 30_000);
+        await qemu.waitFor(new RegExp(`PCR +${pcr}: [0-9a-f]{${size * 2}}`), 30_000);
       }
-      const shown = await qemu.waitFor(new RegExp(`PCR ${SKELETON_PCR} extended with "${SKELETON_MEASUREMENT}": ([0-9a-f]+)`), 30_000);
+      const shown = await qemu.waitFor(new RegExp(`PCR ${SKELETON_PCR}: ([0-9a-f]{${size * 2}})`), 30_000);
       assert.equal(shown[1], expectedPcr16(algorithm, size));
-      await qemu.waitFor(/Press p to power off/, 30_000);
+      await qemu.waitFor(/Press Enter to continue/, 30_000);
+      qemu.send("\r");
+      await qemu.waitFor(/Boot Menu/, 30_000);
       qemu.send("p");
       const exit = await Promise.race([qemu.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 60_000))]);
       assert.notEqual(exit, "hung", `QEMU did not exit after "p":\n${qemu.output().slice(-2000)}`);

@@ -5,6 +5,7 @@ import { EventEmitter } from "events";
 import * as os from "os";
 import * as std from "std";
 import { subscribeStdin } from "./stdin-reader.ts";
+import { enterRawMode, leaveRawMode } from "./tty-mode.ts";
 
 function winSize(fd: number): [number, number] | null {
   try {
@@ -122,8 +123,8 @@ class InputStream extends EventEmitter {
   }
 
   setRawMode(raw: boolean): this {
-    // QuickJS can only enter raw mode; it restores the terminal itself at exit.
-    if (raw && os.isatty(0)) os.ttySetRaw(0);
+    if (raw) enterRawMode();
+    else leaveRawMode();
     return this;
   }
 

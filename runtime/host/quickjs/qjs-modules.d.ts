@@ -41,6 +41,7 @@ declare module "os" {
   export function mkdir(path: string, mode?: number): number;
   export function readdir(path: string): [string[], number];
   export function lstat(path: string): [{ mode: number; size: number; mtime: number }, number];
+  export function stat(path: string): [{ mode: number; size: number; mtime: number }, number];
   export function readlink(path: string): [string, number];
   export function symlink(target: string, path: string): number;
   export function realpath(path: string): [string, number];

@@ -30,7 +30,13 @@ provide("setTimeout", setTimeoutShim);
 provide("clearTimeout", clearTimerShim);
 provide("setInterval", setIntervalShim);
 provide("clearInterval", clearTimerShim);
+// ink's unmount settles its exit promise with setImmediate (a Node global).
+provide("setImmediate", (callback: (...args: unknown[]) => void, ...args: unknown[]) => setTimeoutShim(callback, 0, ...args));
+provide("clearImmediate", clearTimerShim);
 provide("crypto", { getRandomValues, randomUUID, subtle });
+// ink times each render with performance.now(); QuickJS 2021 has no finer clock than Date.
+const timeOrigin = Date.now();
+provide("performance", { timeOrigin, now: () => Date.now() - timeOrigin });
 provide("Intl", {});
 const intl = g.Intl as Record<string, unknown>;
 if (intl.Segmenter === undefined) intl.Segmenter = SegmenterShim;

@@ -4,6 +4,7 @@ import * as std from "std";
 import { SysError, type Console, type Device, type ExecOptions, type ExecResult, type FileStat, type KeyHandler, type Sys } from "../sys.ts";
 import { fillRandom } from "./random.ts";
 import { subscribeStdin } from "./stdin-reader.ts";
+import { enterRawMode, leaveRawMode } from "./tty-mode.ts";
 
 const ENOENT = 2;
 const ENOTDIR = 20;
@@ -235,8 +236,8 @@ function makeConsole(): Console {
       std.err.flush();
     },
     setRaw(raw: boolean) {
-      // QuickJS 2021 can enter raw mode but not leave it; it restores the terminal at exit.
-      if (raw && os.isatty(0)) os.ttySetRaw(0);
+      if (raw) enterRawMode();
+      else leaveRawMode();
     },
     onKeys(handler: KeyHandler) {
       return subscribeStdin((bytes) => {

@@ -1,0 +1,84 @@
+// Heads' main menu: the board and brand in the title, date and TOTP/HOTP in the text,
+// r refresh, o options, s system info, p power off. d (default boot) joins with /boot.
+import { formatDateTime } from "../../ui/components/status-header.tsx";
+import type { Status, TotpStatus } from "../../ui/prompt.ts";
+import { describeError } from "../errors.ts";
+import { boardName, type FlowContext } from "./context.ts";
+import { optionsMenu } from "./options.ts";
+import type { PowerChoice } from "./power.ts";
+import { showSystemInfo } from "./system-info.ts";
+
+type MainChoice = "refresh" | "options" | "info" | "poweroff";
+
+export const NOT_CONFIGURED = "not configured";
+
+export function mainMenuTitle(ctx: FlowContext): string {
+  return `${boardName(ctx.config)} | ${ctx.config.CONFIG_BRAND_NAME || "bootward"} Boot Menu`;
+}
+
+export interface AttestationView {
+  totp: TotpStatus;
+  hotp: string;
+}
+
+/** Asks the attestation provider; its failure is shown as the TOTP's state, never thrown. */
+export async function readAttestation(ctx: FlowContext): Promise<AttestationView> {
+  if (!ctx.attestation) return { totp: { error: NOT_CONFIGURED }, hotp: NOT_CONFIGURED };
+  let totp: TotpStatus;
+  try {
+    totp = (await ctx.attestation.status()) ?? { error: NOT_CONFIGURED };
+  } catch (error) {
+    totp = { error: `error (${describeError(error)})` };
+  }
+  let hotp = NOT_CONFIGURED;
+  try {
+    hotp = (await ctx.attestation.hotp?.()) ?? NOT_CONFIGURED;
+  } catch (error) {
+    hotp = `error (${describeError(error)})`;
+  }
+  return { totp, hotp };
+}
+
+export function attestationLine(view: AttestationView): string {
+  const totp = "error" in view.totp ? view.totp.error : view.totp.code;
+  return `TOTP: ${totp} | HOTP: ${view.hotp}`;
+}
+
+function headerStatus(ctx: FlowContext, view: AttestationView): Status {
+  // Nothing verifies integrity yet: until TOTP and /boot checks land it is "unknown", never "ok".
+  return { board: boardName(ctx.config), integrity: "unknown", reason: "not verified yet", totp: view.totp, hotp: view.hotp };
+}
+
+/** Loops until the user chooses to power off; the caller does it. */
+export async function mainMenu(ctx: FlowContext): Promise<PowerChoice> {
+  let view = await readAttestation(ctx);
+  for (;;) {
+    const prompt = ctx.ui.prompt;
+    prompt.setStatus(headerStatus(ctx, view));
+    const choice = await prompt.menu<MainChoice>({
+      title: mainMenuTitle(ctx),
+      text: `${formatDateTime(ctx.sys.now())}\n${attestationLine(view)}`,
+      items: [
+        { key: "r", label: "Refresh TOTP/HOTP", value: "refresh" },
+        { key: "o", label: "Options -->", value: "options" },
+        { key: "s", label: "System Info", value: "info" },
+        { key: "p", label: "Power Off", value: "poweroff" },
+      ],
+    });
+    switch (choice) {
+      case "refresh":
+        view = await readAttestation(ctx);
+        break;
+      case "options":
+        await optionsMenu(ctx);
+        break;
+      case "info":
+        await showSystemInfo(ctx);
+        break;
+      case "poweroff":
+        return "poweroff";
+      case "back":
+        break;
+    }
+  }
+}

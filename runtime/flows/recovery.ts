@@ -1,0 +1,78 @@
+// The recovery shell, as Heads' recovery(): refused under Restricted Boot; otherwise the
+// secrets on tmpfs are destroyed and PCR 4 is extended with "recovery" first, so nothing
+// sealed to a normal boot can be unsealed from the shell. When the shell exits, the menus return.
+import type { Sys } from "../host/sys.ts";
+import { resolvePath } from "../paths.ts";
+import { describeError } from "../errors.ts";
+import type { FlowContext } from "./context.ts";
+
+export const RECOVERY_PCR = 4;
+export const RECOVERY_MEASUREMENT = "recovery";
+export const SECRET_DIR = "/tmp/secret";
+
+export type RecoveryOutcome =
+  | { kind: "refused"; reason: string }
+  | { kind: "shell"; status: number };
+
+export function restrictedBoot(ctx: FlowContext): boolean {
+  return ctx.config.CONFIG_RESTRICTED_BOOT === "y";
+}
+
+/** Overwrites and removes everything under `dir`, keeping `dir` itself. */
+export function destroySecrets(sys: Sys, dir: string): number {
+  if (sys.stat(dir)?.kind !== "dir") return 0;
+  let removed = 0;
+  for (const name of sys.readdir(dir)) {
+    const path = `${dir}/${name}`;
+    const st = sys.stat(path);
+    if (st?.kind === "dir") {
+      removed += destroySecrets(sys, path);
+    } else if (st?.kind === "file" && st.size > 0) {
+      // tmpfs pages are reused as they are: zero them before letting go (Heads uses shred).
+      sys.writeFile(path, new Uint8Array(st.size));
+    }
+    sys.remove(path);
+    removed++;
+  }
+  return removed;
+}
+
+export async function recoveryShell(ctx: FlowContext, reason: string): Promise<RecoveryOutcome> {
+  const prompt = ctx.ui.prompt;
+  if (restrictedBoot(ctx)) {
+    const why = "Restricted Boot is enabled (CONFIG_RESTRICTED_BOOT=y): the recovery shell is disabled.";
+    await prompt.message({ title: "Recovery shell refused", text: why, tone: "error" });
+    return { kind: "refused", reason: why };
+  }
+  try {
+    destroySecrets(ctx.sys, resolvePath(ctx.root, SECRET_DIR));
+  } catch (error) {
+    const why = `The secrets in ${SECRET_DIR} could not be removed (${describeError(error)}), so the shell stays closed.`;
+    await prompt.message({ title: "Recovery shell refused", text: why, tone: "error" });
+    return { kind: "refused", reason: why };
+  }
+  if (ctx.tpm) {
+    try {
+      await ctx.tpm.extend(RECOVERY_PCR, RECOVERY_MEASUREMENT);
+    } catch (error) {
+      // Without the extend, secrets sealed to this boot would be unsealable from the shell.
+      const why = `PCR ${RECOVERY_PCR} could not be extended (${describeError(error)}), so the shell stays closed.`;
+      await prompt.message({ title: "Recovery shell refused", text: why, tone: "error" });
+      return { kind: "refused", reason: why };
+    }
+  }
+  const status = await ctx.ui.suspend(async () => {
+    ctx.sys.console.write(
+      `\r\n!!! ${reason}\r\n!!! Recovery shell: PCR ${RECOVERY_PCR} is extended, TPM secrets cannot be unsealed until a reboot.\r\n` +
+        `!!! Type "exit" to return to the menu.\r\n\r\n`,
+    );
+    try {
+      const result = await ctx.sys.exec(ctx.shell, { inheritStdio: true, env: { PS1: "recovery# " } });
+      return result.status;
+    } catch (error) {
+      ctx.sys.console.write(`The shell could not start: ${describeError(error)}\r\n`);
+      return 127;
+    }
+  });
+  return { kind: "shell", status };
+}
