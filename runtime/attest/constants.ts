@@ -11,19 +11,9 @@ export const TOTP_MAIN_HANDLE = TOTP_HANDLE;
 export const TOTP_PENDING_HANDLE = 0x4d48;
 /** PCRs 0,1,2,3,7 at their current values and 4 at its value before the boot runtime extends it. */
 export const SEALED_PCRS: readonly number[] = TOTP_PCRS;
-export const FUTURE_PCR = 4;
 /** 20 random bytes (tpmtotp reads exactly 20 from stdin). */
 export const SECRET_BYTES = 20;
 
-/** What the boot runtime extends into PCR 4: Heads' strings, plus bootward's for the forced boot. */
-export const PCR4_STRINGS = {
-  recovery: "recovery",
-  usb: "usb",
-  generic: "generic",
-  /** Heads has no string of its own for "Ignore tampering and force a boot"; bootward marks it so the TOTP dies with it. */
-  unsafe: "unsafe-boot",
-} as const;
-export type Pcr4Reason = keyof typeof PCR4_STRINGS;
 
 /** Heads' HOTP counter file: the next counter to use, decimal; neither hashed nor signed. */
 export const HOTP_COUNTER_FILE = "/boot/kexec_hotp_counter";

@@ -7,7 +7,8 @@ import { parseEventLog, type EventLog } from "../../tpm/eventlog/parse.ts";
 import { replay } from "../../tpm/eventlog/replay.ts";
 import { TpmError } from "../../tpm/index.ts";
 import type { PcrHash } from "../../tpm/tpm2/policy.ts";
-import { EVENT_LOG_PATH, FUTURE_PCR } from "./constants.ts";
+import { EVENT_LOG_PATH} from "./constants.ts";
+import { BOOT_PCR } from "../measure/pcr4.ts";
 
 export interface LogSource {
   /** null: no log on this machine (coreboot without a log driver, or no TPM driver). */
@@ -36,5 +37,5 @@ export function pcrHashOf(pcrSize: number): PcrHash {
 export function futurePcr4(log: EventLog | null, hash: PcrHash): Uint8Array {
   const zero = new Uint8Array(hash === "sha1" ? 20 : 32);
   if (!log) return zero;
-  return replay(log, hash).get(FUTURE_PCR) ?? zero;
+  return replay(log, hash).get(BOOT_PCR) ?? zero;
 }

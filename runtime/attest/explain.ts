@@ -7,9 +7,9 @@ import type { EventLog } from "../../tpm/eventlog/parse.ts";
 import { describeEventData } from "../../tpm/eventlog/parse.ts";
 import { explain } from "../../tpm/eventlog/replay.ts";
 import type { PcrHash } from "../../tpm/tpm2/policy.ts";
-import { FUTURE_PCR, PCR4_STRINGS, PCR_ROLE, SEALED_PCRS, TOTP_MAIN_HANDLE } from "./constants.ts";
+import { PCR_ROLE, SEALED_PCRS, TOTP_MAIN_HANDLE } from "./constants.ts";
 import { futurePcr4, pcrHashOf, readEventLog } from "./eventlog.ts";
-import { pcr4Reason } from "./pcr4.ts";
+import { BOOT_PCR, PCR4_STRINGS, pcr4Reason } from "../measure/pcr4.ts";
 import { policyFor, readRecord, sameBytes, sealedPolicy } from "./record.ts";
 
 export interface FailureExplanation {
@@ -46,7 +46,7 @@ export async function explainTotpFailure(tpm: Tpm, sys: Sys, options: ExplainOpt
     if (changed.length === 0) lines.push("Every bound PCR holds the value the secret was sealed to; the TPM refused for another reason (a different PCR bank, or a damaged object).");
   } else {
     // Without a record only PCR 4 can be judged: its clean value is known from the log.
-    changed = sameBytes(live.get(FUTURE_PCR)!, clean4) ? [] : [FUTURE_PCR];
+    changed = sameBytes(live.get(BOOT_PCR)!, clean4) ? [] : [BOOT_PCR];
     lines.push(record === null
       ? "No record of the PCR values at sealing time (the secret was sealed by Heads or another tool): the changed PCR cannot be named for certain."
       : "The recorded PCR values do not belong to the sealed secret (it was resealed elsewhere): the changed PCR cannot be named for certain.");
@@ -54,19 +54,19 @@ export async function explainTotpFailure(tpm: Tpm, sys: Sys, options: ExplainOpt
 
   for (const p of changed) {
     lines.push(`PCR ${p} changed since the secret was sealed (${PCR_ROLE[p] ?? "see the event log"}).`);
-    if (p === FUTURE_PCR) lines.push(pcr4Sentence(clean4, live.get(p)!, hash));
+    if (p === BOOT_PCR) lines.push(pcr4Sentence(clean4, live.get(p)!, hash));
     else lines.push(...logLines(log, p, live.get(p)!, hash, source.absent));
   }
 
   if (!trusted && log) {
     // What the log can still tell: a bound PCR the log does not reproduce was extended by something unlogged.
-    for (const v of explain(log, new Map([...live].filter(([p]) => p !== FUTURE_PCR)), hash)) {
+    for (const v of explain(log, new Map([...live].filter(([p]) => p !== BOOT_PCR)), hash)) {
       if (v.match) continue;
       lines.push(`PCR ${v.pcr} does not match the event log: ${v.explanation}.`);
       if (!changed.includes(v.pcr)) changed.push(v.pcr);
     }
   }
-  if (changed.some((p) => p !== FUTURE_PCR)) {
+  if (changed.some((p) => p !== BOOT_PCR)) {
     lines.push("If you changed the firmware, its settings or the GPG keys in it, generate a new secret; if you did not, the firmware may have been tampered with.");
   }
   return { pcrs: changed.sort((a, b) => a - b), explanation: lines, recorded: trusted };

@@ -12,10 +12,11 @@
 import type { Sys } from "../host/sys.ts";
 import { TpmError, type Secret, type Tpm } from "../../tpm/index.ts";
 import type { EventLog } from "../../tpm/eventlog/parse.ts";
-import { FUTURE_PCR, SEALED_PCRS, SECRET_BYTES, TOTP_MAIN_HANDLE, TOTP_PENDING_HANDLE } from "./constants.ts";
+import { SEALED_PCRS, SECRET_BYTES, TOTP_MAIN_HANDLE, TOTP_PENDING_HANDLE } from "./constants.ts";
 import { futurePcr4, pcrHashOf, readEventLog } from "./eventlog.ts";
 import { enrolment, type Enrolment } from "./enrol.ts";
 import { policyFor, sameBytes, sealedPolicy, writeRecord, type PcrRecord } from "./record.ts";
+import { BOOT_PCR } from "../measure/pcr4.ts";
 
 export class SealError extends TpmError {
   constructor(message: string) {
@@ -58,9 +59,9 @@ export interface ResealResult extends SealedValues {
 /** PCRs 0-3 and 7 as they are now, PCR 4 as the firmware leaves it. */
 export async function sealValues(tpm: Tpm, sys: Sys, options: SealOptions = {}): Promise<PcrRecord> {
   const log = options.log !== undefined ? options.log : readEventLog(sys, options.root).log;
-  const current = SEALED_PCRS.filter((p) => p !== FUTURE_PCR);
+  const current = SEALED_PCRS.filter((p) => p !== BOOT_PCR);
   const values = await tpm.pcrRead(current);
-  values.set(FUTURE_PCR, futurePcr4(log, pcrHashOf(tpm.pcrSize)));
+  values.set(BOOT_PCR, futurePcr4(log, pcrHashOf(tpm.pcrSize)));
   return { pcrs: [...SEALED_PCRS], values };
 }
 
@@ -68,9 +69,9 @@ export async function sealValues(tpm: Tpm, sys: Sys, options: SealOptions = {}):
 export async function sealAndProve(tpm: Tpm, secret: Uint8Array, handle: number, record: PcrRecord, options: SealOptions, after?: (step: "sealed" | "proven") => Promise<void>): Promise<"unsealed" | "policy"> {
   await tpm.seal(secret, { handle, pcrs: record.pcrs, pcrValues: record.values, ownerPassphrase: options.ownerPassphrase });
   await after?.("sealed");
-  const live4 = (await tpm.pcrRead([FUTURE_PCR])).get(FUTURE_PCR)!;
+  const live4 = (await tpm.pcrRead([BOOT_PCR])).get(BOOT_PCR)!;
   let proof: "unsealed" | "policy";
-  if (sameBytes(live4, record.values.get(FUTURE_PCR)!)) {
+  if (sameBytes(live4, record.values.get(BOOT_PCR)!)) {
     const back = await tpm.unseal({ handle, pcrs: record.pcrs });
     const ok = sameBytes(back, secret);
     back.fill(0);

@@ -8,4 +8,4 @@ export { scanMenu, readBootConfigs, type Menu } from "./menu.ts";
 export { VerifiedBoot, type DefaultChoice } from "./verified.ts";
 export { verifyBoot, BootVerifyError, type CheckName, type FileChanges, type VerifyBootOptions } from "./verify.ts";
 export { signBoot, resumeSwitch, BootSignError, STAGING_DIR, type SignBootOptions, type SignResult } from "./sign.ts";
-export { plan, describePlan, executePlan, unsafeBoot, buildCmdline, UnsafeBoot, KexecError, UNSAFE_PCR4_EVENT, type KexecPlan, type CmdlineRules } from "./kexec.ts";
+export { plan, describePlan, executePlan, unsafeBoot, buildCmdline, UnsafeBoot, KexecError, type KexecPlan, type CmdlineRules } from "./kexec.ts";

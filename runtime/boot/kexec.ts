@@ -6,6 +6,7 @@ import type { Sys } from "../host/sys.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import type { BootEntry } from "./entries/index.ts";
 import { VerifiedBoot } from "./verified.ts";
+import { extendPcr4 } from "../measure/pcr4.ts";
 
 export class KexecError extends Error {
   override readonly name = "KexecError";
@@ -24,13 +25,10 @@ export class UnsafeBoot {
   }
 }
 
-/** The string bootward extends into PCR 4 before an unverified boot. */
-export const UNSAFE_PCR4_EVENT = "unsafe";
-
 /** "Ignore tampering and force a boot": refused in restricted mode; extends PCR 4 first. */
 export async function unsafeBoot(tpm: Tpm | null, config: { restricted: boolean }, bootDir: string, entries: BootEntry[]): Promise<UnsafeBoot> {
   if (config.restricted) throw new KexecError("booting without verification is refused: CONFIG_RESTRICTED_BOOT=y");
-  if (tpm) await tpm.extend(4, UNSAFE_PCR4_EVENT);
+  if (tpm) await extendPcr4(tpm, "unsafe");
   return new UnsafeBoot(unsafeToken, bootDir, entries);
 }
 

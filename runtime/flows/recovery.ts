@@ -5,9 +5,8 @@ import type { Sys } from "../host/sys.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import type { FlowContext } from "./context.ts";
+import { BOOT_PCR, extendPcr4 } from "../measure/pcr4.ts";
 
-export const RECOVERY_PCR = 4;
-export const RECOVERY_MEASUREMENT = "recovery";
 export const SECRET_DIR = "/tmp/secret";
 
 export type RecoveryOutcome =
@@ -53,17 +52,17 @@ export async function recoveryShell(ctx: FlowContext, reason: string): Promise<R
   }
   if (ctx.tpm) {
     try {
-      await ctx.tpm.extend(RECOVERY_PCR, RECOVERY_MEASUREMENT);
+      await extendPcr4(ctx.tpm, "recovery");
     } catch (error) {
       // Without the extend, secrets sealed to this boot would be unsealable from the shell.
-      const why = `PCR ${RECOVERY_PCR} could not be extended (${describeError(error)}), so the shell stays closed.`;
+      const why = `PCR ${BOOT_PCR} could not be extended (${describeError(error)}), so the shell stays closed.`;
       await prompt.message({ title: "Recovery shell refused", text: why, tone: "error" });
       return { kind: "refused", reason: why };
     }
   }
   const status = await ctx.ui.suspend(async () => {
     ctx.sys.console.write(
-      `\r\n!!! ${reason}\r\n!!! Recovery shell: PCR ${RECOVERY_PCR} is extended, TPM secrets cannot be unsealed until a reboot.\r\n` +
+      `\r\n!!! ${reason}\r\n!!! Recovery shell: PCR ${BOOT_PCR} is extended, TPM secrets cannot be unsealed until a reboot.\r\n` +
         `!!! Type "exit" to return to the menu.\r\n\r\n`,
     );
     try {

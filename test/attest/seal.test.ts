@@ -10,7 +10,7 @@ import { createNodeSys } from "../../runtime/host/node/sys.ts";
 import { Board, FLASHED, OWNER, STOCK, TAMPERED7 } from "./support/board.ts";
 import { sealNewTotpSecret, type ResealStep } from "../../runtime/attest/seal.ts";
 import { unsealTotp, type TotpFailure, type UnsealedTotp } from "../../runtime/attest/unseal.ts";
-import { extendPcr4 } from "../../runtime/attest/pcr4.ts";
+import { extendPcr4 } from "../../runtime/measure/pcr4.ts";
 import { totpCode } from "../../runtime/attest/otp.ts";
 import { base32Encode } from "../../runtime/attest/base32.ts";
 import { readRecord, writeRecord } from "../../runtime/attest/record.ts";

@@ -3,10 +3,22 @@
 // this boot: whatever the user does next, the firmware can no longer vouch for itself.
 import type { Tpm } from "../../tpm/index.ts";
 import { extendPcr, measurement, type PcrHash } from "../../tpm/tpm2/policy.ts";
-import { FUTURE_PCR, PCR4_STRINGS, type Pcr4Reason } from "./constants.ts";
+
+/** The boot runtime's PCR (Heads: usb-init, kexec-select-boot, recovery). */
+export const BOOT_PCR = 4;
+
+/** What is extended into PCR 4: Heads' strings, plus bootward's for the forced boot. */
+export const PCR4_STRINGS = {
+  recovery: "recovery",
+  usb: "usb",
+  generic: "generic",
+  /** Heads has no string of its own for "Ignore tampering and force a boot"; bootward marks it so the TOTP dies with it. */
+  unsafe: "unsafe-boot",
+} as const;
+export type Pcr4Reason = keyof typeof PCR4_STRINGS;
 
 export async function extendPcr4(tpm: Tpm, reason: Pcr4Reason): Promise<Uint8Array> {
-  return tpm.extend(FUTURE_PCR, PCR4_STRINGS[reason]);
+  return tpm.extend(BOOT_PCR, PCR4_STRINGS[reason]);
 }
 
 /** Which single extension turns the clean value into the live one, if it is one of ours. */
