@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createNodeSys } from "../../runtime/host/node/sys.ts";
-import { openTpm, type Tpm } from "../../tpm/index.ts";
+import type { Tpm } from "../../tpm/index.ts";
 import { startSwtpm, type Swtpm } from "../support/swtpm.ts";
 import { readKeyring } from "../../gpg/verify.ts";
 import { inMemorySigner, type Signer } from "../../gpg/sign.ts";
@@ -36,14 +36,7 @@ after(async () => {
   gpg.cleanup();
 });
 
-async function withTpm<T>(f: (tpm: Tpm) => Promise<T>): Promise<T> {
-  const tpm = await openTpm(sw.transport());
-  try {
-    return await f(tpm);
-  } finally {
-    tpm.close();
-  }
-}
+const withTpm = <T>(f: (tpm: Tpm) => Promise<T>) => sw.withTpm(f);
 
 const sign = (boot: string, signer = owner, defaultIndex: number | undefined = 1) =>
   withTpm((tpm) => signBoot(sys, { bootDir: boot, signer, tpm, ...(defaultIndex ? { defaultIndex } : {}) }));

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { SwtpmTransport } from "../../runtime/host/node/swtpm-transport.ts";
+import { openTpm, type Tpm } from "../../tpm/index.ts";
 
 const run = promisify(execFile);
 
@@ -17,6 +18,8 @@ export interface Swtpm {
   version: "1.2" | "2.0";
   /** A new raw connection (swtpm serves one connection at a time: close it before tpm2-tools runs). */
   transport(): SwtpmTransport;
+  /** Runs f on bootward's library over a fresh connection, closed afterwards so tpm2-tools can connect. */
+  withTpm<T>(f: (tpm: Tpm) => Promise<T>): Promise<T>;
   /** TPM2TOOLS_TCTI for tpm2-tools. */
   tcti: string;
   /** Run a tpm2-tools program against this swtpm; rejects with its stderr on failure. */
@@ -85,6 +88,14 @@ export async function startSwtpm(version: "1.2" | "2.0" = "2.0"): Promise<Swtpm>
     version,
     tcti,
     transport: () => new SwtpmTransport(port),
+    async withTpm(f) {
+      const tpm = await openTpm(new SwtpmTransport(port));
+      try {
+        return await f(tpm);
+      } finally {
+        tpm.close();
+      }
+    },
     async tool(args: string[], input?: Uint8Array) {
       return new Promise((resolve, reject) => {
         const p = execFile(args[0]!, args.slice(1), { env: { ...process.env, TPM2TOOLS_TCTI: tcti }, encoding: "buffer" }, (err, stdout, stderr) => {

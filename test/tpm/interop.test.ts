@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSwtpm, type Swtpm } from "../support/swtpm.ts";
-import { openTpm, TpmPolicyError, type Tpm } from "../../tpm/index.ts";
+import { TpmPolicyError, type Tpm } from "../../tpm/index.ts";
 
 let sw: Swtpm;
 let dir: string;
@@ -13,15 +13,7 @@ const TOTP_PCRS = "sha256:0,1,2,3,4,7";
 const OWNER = "owner secret";
 const ownerHex = "hex:" + Buffer.from(OWNER).toString("hex");
 
-/** Run bootward's library on a fresh connection, closing it so tpm2-tools can connect. */
-async function withTpm<T>(f: (tpm: Tpm) => Promise<T>): Promise<T> {
-  const tpm = await openTpm(sw.transport());
-  try {
-    return await f(tpm);
-  } finally {
-    tpm.close();
-  }
-}
+const withTpm = <T>(f: (tpm: Tpm) => Promise<T>) => sw.withTpm(f);
 
 const tool = (...argv: string[]) => sw.tool(argv);
 const f = (name: string) => join(dir, name);
