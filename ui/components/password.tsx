@@ -1,8 +1,9 @@
 // A secret: shown as one * per character; the typed text never reaches React state or the
 // screen. The bytes go to the caller, who zeroes them.
-import { Box, Text } from "ink";
+import { Text } from "ink";
+import { Field } from "./field.tsx";
 import { useRef } from "react";
-import { useKeyMachine, useUi, type Step } from "../context.ts";
+import { useKeyMachine, type Step } from "../context.ts";
 import type { Key } from "../keys.ts";
 import type { Validator } from "../prompt.ts";
 import { SecretBuffer } from "../secret-buffer.ts";
@@ -58,7 +59,6 @@ export interface PasswordProps {
 }
 
 export function Password({ title, label, validate, onDone }: PasswordProps) {
-  const { color } = useUi();
   const secret = useRef<SecretBuffer | null>(null);
   if (!secret.current) secret.current = new SecretBuffer();
   const s = useKeyMachine<PasswordState, Uint8Array | null>(
@@ -67,16 +67,9 @@ export function Password({ title, label, validate, onDone }: PasswordProps) {
     (bytes) => onDone?.(bytes),
   );
   return (
-    <Box flexDirection="column">
-      <Text bold>{title}</Text>
-      <Box marginTop={1}>
-        <Text>{`${label}: ${"*".repeat(s.count)}`}</Text>
-        <Text inverse> </Text>
-      </Box>
-      {s.error ? <Text color={color ? "red" : undefined}>{`! ${s.error}`}</Text> : null}
-      <Box marginTop={1}>
-        <Text dimColor>Enter accepts, Esc cancels</Text>
-      </Box>
-    </Box>
+    <Field title={title} error={s.error}>
+      <Text>{`${label}: ${"*".repeat(s.count)}`}</Text>
+      <Text inverse> </Text>
+    </Field>
   );
 }

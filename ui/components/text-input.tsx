@@ -1,7 +1,8 @@
 // One line of text: typing inserts at the cursor, Backspace/Delete/arrows edit, Enter submits
 // (unless the validator objects, whose message then shows), Escape cancels.
-import { Box, Text } from "ink";
-import { useKeyMachine, useUi, type Step } from "../context.ts";
+import { Text } from "ink";
+import { Field } from "./field.tsx";
+import { useKeyMachine, type Step } from "../context.ts";
 import type { Key } from "../keys.ts";
 import type { Validator } from "../prompt.ts";
 
@@ -57,23 +58,15 @@ export interface TextInputProps {
 }
 
 export function TextInput({ title, label, initial, validate, onDone }: TextInputProps) {
-  const { color } = useUi();
   const s = useKeyMachine(() => initialTextState(initial), (state, key) => textInputStep(validate, state, key), (t) => onDone?.(t));
   const before = s.chars.slice(0, s.cursor).join("");
   const at = s.chars[s.cursor] ?? " ";
   const after = s.chars.slice(s.cursor + 1).join("");
   return (
-    <Box flexDirection="column">
-      <Text bold>{title}</Text>
-      <Box marginTop={1}>
-        <Text>{`${label}: ${before}`}</Text>
-        <Text inverse>{at}</Text>
-        <Text>{after}</Text>
-      </Box>
-      {s.error ? <Text color={color ? "red" : undefined}>{`! ${s.error}`}</Text> : null}
-      <Box marginTop={1}>
-        <Text dimColor>Enter accepts, Esc cancels</Text>
-      </Box>
-    </Box>
+    <Field title={title} error={s.error}>
+      <Text>{`${label}: ${before}`}</Text>
+      <Text inverse>{at}</Text>
+      <Text>{after}</Text>
+    </Field>
   );
 }
