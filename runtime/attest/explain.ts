@@ -2,6 +2,7 @@
 // record, believed only when it reproduces the sealed object's policy), and which measured
 // component the firmware's event log now shows in it. Heads can only say "unseal failed".
 import type { Sys } from "../host/sys.ts";
+import { equalBytes } from "../../tpm/bytes.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import type { EventLog } from "../../tpm/eventlog/parse.ts";
 import { describeEventData } from "../../tpm/eventlog/parse.ts";
@@ -10,7 +11,7 @@ import type { PcrHash } from "../../tpm/tpm2/policy.ts";
 import { PCR_ROLE, SEALED_PCRS, TOTP_MAIN_HANDLE } from "./constants.ts";
 import { futurePcr4, pcrHashOf, readEventLog } from "./eventlog.ts";
 import { BOOT_PCR, PCR4_STRINGS, pcr4Reason } from "../measure/pcr4.ts";
-import { policyFor, readRecord, sameBytes, sealedPolicy } from "./record.ts";
+import { policyFor, readRecord, sealedPolicy } from "./record.ts";
 
 export interface FailureExplanation {
   /** The bound PCRs known to differ from the values sealed to (empty when that cannot be told). */
@@ -37,16 +38,16 @@ export async function explainTotpFailure(tpm: Tpm, sys: Sys, options: ExplainOpt
   const clean4 = futurePcr4(log, hash);
   const record = await readRecord(tpm);
   const policy = await sealedPolicy(tpm, options.handle ?? TOTP_MAIN_HANDLE);
-  const trusted = record !== null && policy !== null && sameBytes(policyFor(record), policy) && SEALED_PCRS.every((p) => record.pcrs.includes(p));
+  const trusted = record !== null && policy !== null && equalBytes(policyFor(record), policy) && SEALED_PCRS.every((p) => record.pcrs.includes(p));
 
   const lines: string[] = [];
   let changed: number[];
   if (trusted) {
-    changed = SEALED_PCRS.filter((p) => !sameBytes(record!.values.get(p)!, live.get(p)!));
+    changed = SEALED_PCRS.filter((p) => !equalBytes(record!.values.get(p)!, live.get(p)!));
     if (changed.length === 0) lines.push("Every bound PCR holds the value the secret was sealed to; the TPM refused for another reason (a different PCR bank, or a damaged object).");
   } else {
     // Without a record only PCR 4 can be judged: its clean value is known from the log.
-    changed = sameBytes(live.get(BOOT_PCR)!, clean4) ? [] : [BOOT_PCR];
+    changed = equalBytes(live.get(BOOT_PCR)!, clean4) ? [] : [BOOT_PCR];
     lines.push(record === null
       ? "No record of the PCR values at sealing time (the secret was sealed by Heads or another tool): the changed PCR cannot be named for certain."
       : "The recorded PCR values do not belong to the sealed secret (it was resealed elsewhere): the changed PCR cannot be named for certain.");

@@ -101,7 +101,3 @@ export async function sealedPolicy(tpm: Tpm, handle: number): Promise<Uint8Array
     throw e;
   }
 }
-
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

@@ -10,12 +10,13 @@
 //   6 prove it unseals there
 //   7 evict the pending handle                       cut → main (new); a stale pending copy is harmless
 import type { Sys } from "../host/sys.ts";
+import { equalBytes } from "../../tpm/bytes.ts";
 import { TpmError, type Secret, type Tpm } from "../../tpm/index.ts";
 import type { EventLog } from "../../tpm/eventlog/parse.ts";
 import { SEALED_PCRS, SECRET_BYTES, TOTP_MAIN_HANDLE, TOTP_PENDING_HANDLE } from "./constants.ts";
 import { futurePcr4, pcrHashOf, readEventLog } from "./eventlog.ts";
 import { enrolment, type Enrolment } from "./enrol.ts";
-import { policyFor, sameBytes, sealedPolicy, writeRecord, type PcrRecord } from "./record.ts";
+import { policyFor, sealedPolicy, writeRecord, type PcrRecord } from "./record.ts";
 import { BOOT_PCR } from "../measure/pcr4.ts";
 
 export class SealError extends TpmError {
@@ -71,16 +72,16 @@ export async function sealAndProve(tpm: Tpm, secret: Uint8Array, handle: number,
   await after?.("sealed");
   const live4 = (await tpm.pcrRead([BOOT_PCR])).get(BOOT_PCR)!;
   let proof: "unsealed" | "policy";
-  if (sameBytes(live4, record.values.get(BOOT_PCR)!)) {
+  if (equalBytes(live4, record.values.get(BOOT_PCR)!)) {
     const back = await tpm.unseal({ handle, pcrs: record.pcrs });
-    const ok = sameBytes(back, secret);
+    const ok = equalBytes(back, secret);
     back.fill(0);
     if (!ok) throw new SealError(`the secret read back from 0x${handle.toString(16)} differs from the one sealed`);
     proof = "unsealed";
   } else {
     const policy = await sealedPolicy(tpm, handle);
     if (!policy) throw new SealError("PCR 4 was extended in this boot (recovery shell?) and this TPM cannot show the sealed policy: reboot and generate the secret from the menu");
-    if (!sameBytes(policy, policyFor(record))) throw new SealError(`the object at 0x${handle.toString(16)} is not bound to the PCR values it was sealed to`);
+    if (!equalBytes(policy, policyFor(record))) throw new SealError(`the object at 0x${handle.toString(16)} is not bound to the PCR values it was sealed to`);
     proof = "policy";
   }
   await after?.("proven");

@@ -1,6 +1,7 @@
 // PCR 4 is the boot runtime's: extending it (recovery shell, USB boot, forced boot) moves
 // it off the value the TOTP secret is sealed to, so no code can be shown for the rest of
 // this boot: whatever the user does next, the firmware can no longer vouch for itself.
+import { equalBytes } from "../../tpm/bytes.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import { extendPcr, measurement, type PcrHash } from "../../tpm/tpm2/policy.ts";
 
@@ -25,7 +26,7 @@ export async function extendPcr4(tpm: Tpm, reason: Pcr4Reason): Promise<Uint8Arr
 export function pcr4Reason(clean: Uint8Array, live: Uint8Array, hash: PcrHash): Pcr4Reason | null {
   for (const reason of Object.keys(PCR4_STRINGS) as Pcr4Reason[]) {
     const v = extendPcr(hash, clean, measurement(hash, new TextEncoder().encode(PCR4_STRINGS[reason])));
-    if (v.length === live.length && v.every((x, i) => x === live[i])) return reason;
+    if (equalBytes(v, live)) return reason;
   }
   return null;
 }

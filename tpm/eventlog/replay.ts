@@ -1,6 +1,6 @@
 // Replay an event log to the PCR values it predicts, compare with the live PCRs, and
 // point at the events that explain a difference.
-import { toHex } from "../bytes.ts";
+import { equalBytes, toHex } from "../bytes.ts";
 import { ALG } from "../tpm2/constants.ts";
 import { extendPcr, type PcrHash } from "../tpm2/policy.ts";
 import { EV_NO_ACTION, describeEventData, type EventLog, type LogEvent } from "./parse.ts";
@@ -54,7 +54,7 @@ export function explain(log: EventLog, live: Map<number, Uint8Array>, hash: PcrH
     const events = measured(log, pcr).filter((e) => e.digests.has(alg));
     const start = initial(log, pcr, hash);
     const exp = expected.get(pcr) ?? start;
-    const v: PcrVerdict = { pcr, expected: exp, live: value, match: same(exp, value), explanation: "", suspects: [] };
+    const v: PcrVerdict = { pcr, expected: exp, live: value, match: equalBytes(exp, value), explanation: "", suspects: [] };
     if (v.match) {
       v.explanation = events.length ? `matches the ${events.length} logged event(s)` : "not measured, as the log says";
     } else if (events.length === 0) {
@@ -62,10 +62,10 @@ export function explain(log: EventLog, live: Map<number, Uint8Array>, hash: PcrH
     } else {
       // Does the TPM hold the value after some prefix of the logged events?
       let acc = start;
-      let prefix = same(acc, value) ? 0 : -1;
+      let prefix = equalBytes(acc, value) ? 0 : -1;
       for (let i = 0; i < events.length && prefix < 0; i++) {
         acc = extendPcr(hash, acc, events[i]!.digests.get(alg)!);
-        if (same(acc, value)) prefix = i + 1;
+        if (equalBytes(acc, value)) prefix = i + 1;
       }
       if (prefix >= 0) {
         v.suspects = events.slice(prefix);
@@ -83,8 +83,4 @@ export function explain(log: EventLog, live: Map<number, Uint8Array>, hash: PcrH
 export function formatEvent(e: LogEvent, hash: PcrHash): string {
   const d = e.digests.get(algOf(hash));
   return `#${e.seq} PCR ${e.pcr} ${e.typeName} ${d ? toHex(d) : "(no " + hash + " digest)"} ${describeEventData(e)}`;
-}
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

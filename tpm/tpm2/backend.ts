@@ -1,7 +1,7 @@
 // The Tpm face on TPM 2.0: what Heads' tpmr does with tpm2-tools, in one process and with
 // as few commands as the TPM allows (salted sessions against the persisted SRK, no
 // CreatePrimary outside reset, sessions that the TPM flushes itself).
-import { ascii, u32be, utf8 } from "../bytes.ts";
+import { ascii, equalBytes, u32be, utf8 } from "../bytes.ts";
 import { TpmArgumentError, TpmError, TpmPolicyError, TpmResponseError } from "../errors.ts";
 import type { CounterOptions, NvDefineOptions, ResetOptions, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
 import { SRK_HANDLE } from "../face.ts";
@@ -194,7 +194,7 @@ export class Tpm2Backend implements Tpm {
     try {
       const obj = await this.cmd.readPublic(handle);
       const now = await this.cmd.pcrRead(ALG.SHA256, pcrs, 32);
-      if (equal(this.policyDigest(pcrs, now, !withPassphrase), obj.area.authPolicy))
+      if (equalBytes(this.policyDigest(pcrs, now, !withPassphrase), obj.area.authPolicy))
         return new TpmPolicyError(withPassphrase ? "unseal refused: this secret was sealed without a passphrase" : "unseal refused: this secret needs a passphrase", e, "passphrase");
     } catch {
       // The diagnosis is best effort; the refusal itself stands.
@@ -370,8 +370,4 @@ function checkPcr(i: number): void {
 
 function checkNvIndex(i: number): void {
   if (!Number.isInteger(i) || (i & 0xff000000) >>> 0 !== 0x01000000) throw new TpmArgumentError(`0x${i.toString(16)} is not an NV index (0x01xxxxxx)`);
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -1,6 +1,6 @@
 // TPM 2.0 commands (Part 3) as methods: each marshals its parameters, runs through
 // exec.ts and unmarshals the answer. No policy here about what to call when.
-import { concat, utf8 } from "../bytes.ts";
+import { concat, equalBytes, utf8 } from "../bytes.ts";
 import { TpmArgumentError, TpmFormatError } from "../errors.ts";
 import { kdfa, kdfe } from "../crypto/hash.ts";
 import { ecdhEphemeral } from "../crypto/p256.ts";
@@ -155,7 +155,7 @@ export class Tpm2Commands {
     const name = params.sized(66);
     params.sized(66);
     params.end();
-    if (!equalName(name, objectName(bytes))) throw new TpmFormatError(`TPM2_ReadPublic returned a name that does not match the public area of 0x${handle.toString(16)}`);
+    if (!equalBytes(name, objectName(bytes))) throw new TpmFormatError(`TPM2_ReadPublic returned a name that does not match the public area of 0x${handle.toString(16)}`);
     this.names.set(handle, name);
     return { area, bytes, name };
   }
@@ -320,7 +320,7 @@ export class Tpm2Commands {
     const name = params.sized(66);
     params.end();
     if (area.index !== index) throw new TpmFormatError(`TPM2_NV_ReadPublic described index 0x${area.index.toString(16)} instead of 0x${index.toString(16)}`);
-    if (!equalName(name, objectName(bytes))) throw new TpmFormatError(`TPM2_NV_ReadPublic returned a name that does not match index 0x${index.toString(16)}`);
+    if (!equalBytes(name, objectName(bytes))) throw new TpmFormatError(`TPM2_NV_ReadPublic returned a name that does not match index 0x${index.toString(16)}`);
     this.names.set(index, name);
     return { area, name };
   }
@@ -383,8 +383,4 @@ export class Tpm2Commands {
   async dictionaryAttackLockReset(lockout: number, auth: Auth): Promise<void> {
     await this.run({ code: CC.DictionaryAttackLockReset, handles: [lockout], auths: [auth] });
   }
-}
-
-function equalName(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
