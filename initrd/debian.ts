@@ -14,20 +14,20 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureTools } from "./host-tools.ts";
 import { resolveLibraries } from "./elf.ts";
+import { buildDir, cacheDir, repoRoot } from "../build/paths.ts";
 
 export class DebianError extends Error {
   override name = "DebianError";
 }
 
 export const REFRESH_COMMAND = "npx tsx initrd/debian.ts --refresh";
-export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-export const LOCK_PATH = join(REPO_ROOT, "initrd", "debian.lock.json");
-const CACHE_DIR = join(REPO_ROOT, ".cache", "debs");
-const TREES_DIR = join(REPO_ROOT, ".build", "debs");
+export const LOCK_PATH = join(repoRoot, "initrd", "debian.lock.json");
+const CACHE_DIR = join(cacheDir, "debs");
+const TREES_DIR = join(buildDir, "debs");
 
 export const KERNEL_META = "linux-image-amd64";
 export const STATIC_PACKAGES = ["busybox-static"];

@@ -8,9 +8,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSy
 import { dirname, join, posix, relative } from "node:path";
 import { writeCpio, type CpioEntry } from "./cpio.ts";
 import { configText, getBoard, modulesText, type Board } from "./boards.ts";
-import { EXECUTABLES, REPO_ROOT, extractAll, kernelPackage, readLock, type DebianLock } from "./debian.ts";
+import { EXECUTABLES, extractAll, kernelPackage, readLock, type DebianLock } from "./debian.ts";
 import { resolveLibraries } from "./elf.ts";
 import { ensureTools, toolPath } from "./host-tools.ts";
+import { buildDir } from "../build/paths.ts";
 
 export class ImageError extends Error {
   override name = "ImageError";
@@ -124,8 +125,8 @@ function moduleEntries(board: Board, kernelTree: string, release: string): CpioE
     }
     loaded.add(norm(m));
   }
-  mkdirSync(join(REPO_ROOT, ".build"), { recursive: true });
-  const stage = mkdtempSync(join(REPO_ROOT, ".build", "modules-"));
+  mkdirSync(buildDir, { recursive: true });
+  const stage = mkdtempSync(join(buildDir, "modules-"));
   try {
     const stageMods = join(stage, "lib", "modules", release);
     for (const m of board.modules) {

@@ -7,9 +7,10 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeCpio, type CpioEntry } from "../cpio.ts";
-import { REPO_ROOT, extractAll, readLock } from "../debian.ts";
+import { extractAll, readLock } from "../debian.ts";
 import { ensureTools, toolPath } from "../host-tools.ts";
 import { kernelImage, xzCompress } from "../image.ts";
+import { buildDir } from "../../build/paths.ts";
 
 export class DemoDiskError extends Error {
   override name = "DemoDiskError";
@@ -80,8 +81,8 @@ function fixTimes(dir: string): void {
 export async function makeDemoDisk(opts: { outFile: string }): Promise<{ path: string; bytes: number; kernelRelease: string }> {
   ensureTools(["mkfs.ext4", "debugfs", "xz"]);
   const kernel = await kernelImage();
-  mkdirSync(join(REPO_ROOT, ".build"), { recursive: true });
-  const stage = mkdtempSync(join(REPO_ROOT, ".build", "demo-disk-"));
+  mkdirSync(buildDir, { recursive: true });
+  const stage = mkdtempSync(join(buildDir, "demo-disk-"));
   mkdirSync(dirname(opts.outFile), { recursive: true });
   const tmp = `${opts.outFile}.tmp-${process.pid}`;
   try {

@@ -11,12 +11,12 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_BOARD } from "../boards.ts";
-import { REPO_ROOT } from "../debian.ts";
 import { build } from "../../build.ts";
 import { ensureTools } from "../host-tools.ts";
 import { buildInitramfs, kernelImage } from "../image.ts";
 import { makeDemoDisk } from "./demo-disk.ts";
 import { startQemu } from "./board.ts";
+import { buildDir, distDir, repoRoot } from "../../build/paths.ts";
 
 export const RUN_TOOLS = ["qemu-system-x86_64", "swtpm", "swtpm_setup", "swtpm_ioctl", "mkfs.ext4", "debugfs", "xz", "depmod", "modinfo", "cpio", "readelf", "dpkg-deb", "apt-get"];
 
@@ -46,7 +46,7 @@ function parseArgs(argv: string[]): Args {
 
 /** A stand-in /init (--init) gets its own initramfs under .build/, leaving dist/ alone. */
 async function customInitramfs(board: string, binary: string): Promise<string> {
-  const out = join(REPO_ROOT, ".build", `initramfs-${board}-custom.cpio.xz`);
+  const out = join(buildDir, `initramfs-${board}-custom.cpio.xz`);
   process.stderr.write(`Building ${out} ...\n`);
   await buildInitramfs({ board, bootwardBinary: binary, outFile: out });
   return out;
@@ -61,10 +61,10 @@ async function main(): Promise<number> {
     initramfs = await customInitramfs(args.board, args.init);
   } else {
     await build({ boards: [args.board], initrd: true });
-    initramfs = join(REPO_ROOT, "dist", `initramfs-${args.board}.cpio.xz`);
+    initramfs = join(distDir, `initramfs-${args.board}.cpio.xz`);
   }
   const kernel = await kernelImage();
-  const stateDir = join(REPO_ROOT, ".state", args.board);
+  const stateDir = join(repoRoot, ".state", args.board);
   if (args.reset) rmSync(stateDir, { recursive: true, force: true });
   const disk = join(stateDir, "disk.img");
   if (!existsSync(disk)) {
