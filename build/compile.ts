@@ -1,8 +1,7 @@
 // Turns the bundle into one static musl executable, reproducibly.
-import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { createHash } from "node:crypto";
-import { basename, dirname, join, resolve } from "node:path";
-import { buildEngine, type EngineVariant } from "./quickjs.ts";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { buildEngine, type Engine, type EngineVariant } from "./quickjs.ts";
 import { buildDir } from "./paths.ts";
 import { run } from "./run.ts";
 
@@ -78,11 +77,18 @@ export async function compileBinary(opts: CompileOptions): Promise<{ bytes: numb
   const variant = opts.variant ?? DEFAULT_VARIANT;
   const strip = opts.strip ?? true;
   const engine = await buildEngine({ variant });
-  // One work directory per output, so concurrent builds (a test, the main build) never share one.
-  const outKey = createHash("sha256").update(resolve(opts.outFile)).digest("hex").slice(0, 12);
-  const work = join(buildDir, "compile", `${mode}-${variant}${strip ? "-strip" : ""}-${outKey}`);
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
+  // A fresh work directory per compile, so two builds at once (a test, the main build, even of
+  // the same output) never share one; -ffile-prefix-map keeps its name out of the binary.
+  await mkdir(join(buildDir, "compile"), { recursive: true });
+  const work = await mkdtemp(join(buildDir, "compile", `${mode}-${variant}${strip ? "-strip" : ""}-`));
+  try {
+    return await compileIn(work, opts, mode, variant, strip, engine);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function compileIn(work: string, opts: CompileOptions, mode: CompileMode, variant: EngineVariant, strip: boolean, engine: Engine): Promise<{ bytes: number; xzBytes: number }> {
 
   let source = await readFile(opts.bundle);
   if (strip) source = Buffer.concat([Buffer.from('"use strip";\n'), source]);
@@ -130,7 +136,7 @@ export async function compileBinary(opts: CompileOptions): Promise<{ bytes: numb
   await rename(`${tmp}.xz`, xzFile);
 
   await mkdir(dirname(opts.outFile), { recursive: true });
-  const staged = join(dirname(opts.outFile), `.${basename(opts.outFile)}.tmp`);
+  const staged = join(dirname(opts.outFile), `.${basename(opts.outFile)}.${process.pid}.tmp`);
   await copyFile(tmp, staged);
   await chmod(staged, 0o755);
   await rename(staged, opts.outFile);
