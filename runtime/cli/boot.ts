@@ -4,15 +4,13 @@ import { UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../tpm.ts";
 import { readBoardConfig } from "../config/board.ts";
-import type { Config } from "../config/parse.ts";
 import type { Tpm } from "../../tpm/index.ts";
-import { readKeyring } from "../../gpg/verify.ts";
 import { inMemorySigner } from "../../gpg/sign.ts";
+import { KeyringMissingError, readRomKeyring } from "../boot/keyring.ts";
+import { cmdlineRules, verifyPolicy } from "../boot/policy.ts";
 import { BootVerifyError, describePlan, executePlan, plan, scanMenu, signBoot, verifyBoot, walkBoot, type VerifiedBoot } from "../boot/index.ts";
 
 const USAGE = "boot list [--json] | verify | sign --key FILE [--passphrase-file F] [--default N] [--no-counter] | kexec N [--dry-run]";
-// Where Heads keeps the ROM keyring (cbfs-init extracts heads/initrd/.gnupg/*).
-const KEYRINGS = ["/.gnupg/pubring.kbx", "/.gnupg/pubring.gpg", "/.gnupg/pubring.asc"];
 
 interface Parsed {
   flags: Set<string>;
@@ -36,15 +34,14 @@ function parse(args: string[], flags: string[], values: string[]): Parsed {
 }
 
 const bootDir = (ctx: CommandContext) => resolvePath(ctx.options.root, ctx.options.boot ?? "/boot");
-const yes = (config: Config, name: string) => config[name] === "y";
 
 async function keys(ctx: CommandContext) {
-  const candidates = ctx.options.keyring ? [ctx.options.keyring] : KEYRINGS;
-  for (const c of candidates) {
-    const path = resolvePath(ctx.options.root, c);
-    if (ctx.sys.stat(path)) return readKeyring(ctx.sys.readFile(path));
+  try {
+    return await readRomKeyring(ctx.sys, ctx.options.root, ctx.options.keyring);
+  } catch (error) {
+    if (error instanceof KeyringMissingError) throw new UsageError(`${error.message}; or pass --keyring FILE`);
+    throw error;
   }
-  throw new UsageError(`no keyring found (looked for ${candidates.join(", ")}); pass --keyring FILE`);
 }
 
 async function withTpm<T>(ctx: CommandContext, use: (tpm: Tpm | undefined) => Promise<T>, needed: boolean): Promise<T> {
@@ -60,17 +57,9 @@ async function withTpm<T>(ctx: CommandContext, use: (tpm: Tpm | undefined) => Pr
 async function verified(ctx: CommandContext): Promise<VerifiedBoot> {
   const config = readBoardConfig(ctx.sys, ctx.options.root);
   const dir = bootDir(ctx);
-  const ignoreRollback = yes(config, "CONFIG_IGNORE_ROLLBACK");
-  const needTpm = !ignoreRollback && (ctx.sys.stat(`${dir}/kexec_rollback.txt`) !== null || yes(config, "CONFIG_BOOT_REQ_ROLLBACK"));
+  const policy = verifyPolicy(ctx.sys, config, dir);
   const keyring = await keys(ctx);
-  return withTpm(ctx, (tpm) => verifyBoot(ctx.sys, {
-    bootDir: dir,
-    keys: keyring,
-    ...(tpm ? { tpm } : {}),
-    ignoreRollback,
-    requireRollback: yes(config, "CONFIG_BOOT_REQ_ROLLBACK"),
-    requireDefault: yes(config, "CONFIG_BOOT_REQ_HASH"),
-  }), needTpm);
+  return withTpm(ctx, (tpm) => verifyBoot(ctx.sys, { bootDir: dir, keys: keyring, ...(tpm ? { tpm } : {}), ...policy }), policy.needsTpm);
 }
 
 function report(ctx: CommandContext, error: unknown): number {
@@ -126,7 +115,7 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     } catch (error) {
       return report(ctx, error);
     }
-    const kplan = plan(v, { add: config.CONFIG_BOOT_KERNEL_ADD ?? "", remove: config.CONFIG_BOOT_KERNEL_REMOVE ?? "" }, Number(p.positional[0]));
+    const kplan = plan(v, cmdlineRules(config), Number(p.positional[0]));
     ctx.out(ctx.options.json ? JSON.stringify({ load: kplan.load, exec: kplan.exec, warnings: kplan.warnings }) : describePlan(kplan));
     if (p.flags.has("--dry-run")) return 0;
     return withTpm(ctx, (tpm) => executePlan(ctx.sys, kplan, tpm ?? null), true);

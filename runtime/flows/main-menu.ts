@@ -1,14 +1,15 @@
 // Heads' main menu: the board and brand in the title, date and TOTP/HOTP in the text,
-// r refresh, o options, s system info, p power off. d (default boot) joins with /boot.
+// d default boot, r refresh, o options, s system info, p power off.
 import { formatDateTime } from "../../ui/components/status-header.tsx";
 import type { Status, TotpStatus } from "../../ui/prompt.ts";
 import { describeError } from "../errors.ts";
 import { boardName, type FlowContext } from "./context.ts";
 import { optionsMenu } from "./options.ts";
+import { defaultBoot } from "./os-boot.ts";
 import type { PowerChoice } from "./power.ts";
 import { showSystemInfo } from "./system-info.ts";
 
-type MainChoice = "refresh" | "options" | "info" | "poweroff";
+type MainChoice = "default" | "refresh" | "options" | "info" | "poweroff";
 
 export const NOT_CONFIGURED = "not configured";
 
@@ -59,6 +60,7 @@ export async function mainMenu(ctx: FlowContext): Promise<PowerChoice> {
       title: mainMenuTitle(ctx),
       text: `${formatDateTime(ctx.sys.now())}\n${attestationLine(view)}`,
       items: [
+        { key: "d", label: "Default boot", value: "default" },
         { key: "r", label: "Refresh TOTP/HOTP", value: "refresh" },
         { key: "o", label: "Options -->", value: "options" },
         { key: "s", label: "System Info", value: "info" },
@@ -66,6 +68,9 @@ export async function mainMenu(ctx: FlowContext): Promise<PowerChoice> {
       ],
     });
     switch (choice) {
+      case "default":
+        await defaultBoot(ctx);
+        break;
       case "refresh":
         view = await readAttestation(ctx);
         break;

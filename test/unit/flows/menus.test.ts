@@ -86,7 +86,7 @@ test("main menu: Heads' title and keys, date and TOTP/HOTP text, p powers off", 
   run.prompt.assertDone();
   const [main] = menus(run.prompt);
   assert.equal(main!.title, "Test Board | Acme Boot Menu");
-  assert.deepEqual(main!.items.map((i) => i.key), ["r", "o", "s", "p"], "no d (default boot) until it works");
+  assert.deepEqual(main!.items.map((i) => i.key), ["d", "r", "o", "s", "p"]);
   assert.equal(main!.text, "2026-01-02 03:04:05\nTOTP: not configured | HOTP: not configured");
   const status = run.prompt.transcript.find((e) => e.kind === "status");
   assert.ok(status && status.kind === "status");

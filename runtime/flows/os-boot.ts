@@ -1,0 +1,207 @@
+// Booting the OS from the menus, as gui-init's attempt_default_boot and kexec-select-boot:
+// "Default boot" verifies /boot and kexecs the signed default entry; "Show OS boot menu"
+// verifies and lets the user pick; "Ignore tampering and force a boot" extends PCR 4 and
+// boots unverified. A failed check never boots: it names the check and the files, and
+// offers the way on.
+import type { MenuItem } from "../../ui/prompt.ts";
+import { BootConfigError, type BootEntry } from "../boot/entries/index.ts";
+import { SysError } from "../host/sys.ts";
+import { TpmError } from "../../tpm/errors.ts";
+import { SignerError } from "../../gpg/sign.ts";
+import {
+  BootNameError,
+  BootSignError,
+  BootSymlinkError,
+  BootTreeError,
+  BootVerifyError,
+  HashToolError,
+  ListFormatError,
+  SignedSetError,
+  describePlan,
+  executePlan,
+  KexecError,
+  plan,
+  resumeSwitch,
+  scanMenu,
+  STAGING_DIR,
+  unsafeBoot,
+  verifyBoot,
+  walkBoot,
+  type VerifiedBoot,
+  type UnsafeBoot,
+} from "../boot/index.ts";
+import { BootDeviceError, mountBoot, withWritableBoot } from "../boot/device.ts";
+import { readRomKeyring } from "../boot/keyring.ts";
+import { cmdlineRules, verifyPolicy } from "../boot/policy.ts";
+import { resolvePath } from "../paths.ts";
+import { describeError } from "../errors.ts";
+import { boardName, type FlowContext } from "./context.ts";
+import { recoveryShell, restrictedBoot } from "./recovery.ts";
+
+export const VERIFY_FAILED_TITLE = "/boot integrity check failed";
+
+const BOOT_PROBLEMS = [BootDeviceError, BootNameError, BootTreeError, BootSymlinkError, BootConfigError, HashToolError, SignedSetError, ListFormatError, BootSignError, KexecError, SignerError, TpmError, SysError];
+
+/** A failure the user can act on (a disk, a file, a key, the TPM), as opposed to a bug for the error screen. */
+export function isBootProblem(error: unknown): error is Error {
+  return BOOT_PROBLEMS.some((kind) => error instanceof kind);
+}
+
+/** Mounts /boot (firmware) and finishes a signing that a power cut interrupted; null after telling the user why not. */
+export async function openBoot(ctx: FlowContext): Promise<string | null> {
+  try {
+    const bootDir = await mountBoot(ctx.sys, ctx.config, ctx.firmware, resolvePath(ctx.root, "/boot"));
+    if (ctx.sys.stat(`${bootDir}/${STAGING_DIR}`)) {
+      await withWritableBoot(ctx.sys, ctx.firmware, () => resumeSwitch(ctx.sys, bootDir, ctx.tpm ?? undefined));
+    }
+    return bootDir;
+  } catch (error) {
+    if (!isBootProblem(error)) throw error;
+    await ctx.ui.prompt.message({ title: "/boot is not available", text: describeError(error), tone: "error" });
+    return null;
+  }
+}
+
+/** Verifies /boot; on a failed check shows why and what can be done, and returns null. */
+async function verified(ctx: FlowContext, bootDir: string): Promise<VerifiedBoot | null> {
+  const policy = verifyPolicy(ctx.sys, ctx.config, bootDir);
+  const progress = ctx.ui.prompt.progress("Verifying /boot");
+  let failure: unknown;
+  try {
+    if (policy.needsTpm && !ctx.tpm) throw new BootVerifyError("rollback", `the rollback counter cannot be read without a TPM (${ctx.tpmError ?? "no TPM"})`);
+    const keys = await readRomKeyring(ctx.sys, ctx.root);
+    return await verifyBoot(ctx.sys, { bootDir, keys, ...(ctx.tpm ? { tpm: ctx.tpm } : {}), ...policy });
+  } catch (error) {
+    failure = error;
+  } finally {
+    progress.done();
+  }
+  await verifyFailed(ctx, bootDir, failure);
+  return null;
+}
+
+type FailedChoice = "back" | "force" | "recovery";
+
+function failureText(error: unknown): string {
+  if (!(error instanceof BootVerifyError)) return `${describeError(error)}\n\nNothing was booted.`;
+  // The lists name files as Heads does, relative to /boot ("./vmlinuz"); the user reads full paths.
+  const shown = (f: string) => `/boot${f.replace(/^\./, "")}`;
+  const files = [
+    ...error.files.changed.map((f) => `changed: ${shown(f)}`),
+    ...error.files.appeared.map((f) => `appeared: ${shown(f)}`),
+    ...error.files.vanished.map((f) => `vanished: ${shown(f)}`),
+  ];
+  return [`Failed check: ${error.check}`, ...files, "", error.reason, "", "Nothing was booted. If you changed /boot yourself (a kernel update), re-sign it from Options; otherwise treat this machine as tampered with."].join("\n");
+}
+
+async function verifyFailed(ctx: FlowContext, bootDir: string, error: unknown): Promise<void> {
+  const prompt = ctx.ui.prompt;
+  const reason = error instanceof BootVerifyError ? `/boot ${error.check} check failed` : "/boot could not be verified";
+  prompt.setStatus({ board: boardName(ctx.config), integrity: "tampered", reason });
+  const items: MenuItem<FailedChoice>[] = [{ key: "r", label: "Return to main menu", value: "back" }];
+  if (!restrictedBoot(ctx)) {
+    items.push({ key: "i", label: "Ignore tampering and force a boot (Unsafe!)", value: "force" });
+    items.push({ key: "x", label: "Exit to recovery shell", value: "recovery" });
+  }
+  const choice = await prompt.menu<FailedChoice>({ title: VERIFY_FAILED_TITLE, text: failureText(error), items, allowBack: true });
+  if (choice === "force") await forceBoot(ctx, bootDir);
+  else if (choice === "recovery") await recoveryShell(ctx, `/boot failed verification: ${describeError(error)}`);
+}
+
+const HOT_KEYS = "123456789abcdefghjklnopqstuvwyz";
+
+/** The boot entries as menu items; null when there are more than hot-keys. */
+function entryItems(entries: readonly BootEntry[]): MenuItem<number>[] {
+  return entries.slice(0, HOT_KEYS.length).map((e, i) => ({ key: HOT_KEYS[i]!, label: e.name, value: i + 1 }));
+}
+
+async function chooseEntry(ctx: FlowContext, title: string, entries: readonly BootEntry[], text?: string): Promise<number | null> {
+  if (entries.length === 0) {
+    await ctx.ui.prompt.message({ title, text: "/boot holds no boot entry bootward can read (grub.cfg, syslinux or BLS entries).", tone: "error" });
+    return null;
+  }
+  const extra = entries.length > HOT_KEYS.length ? `\nOnly the first ${HOT_KEYS.length} of ${entries.length} entries are listed.` : "";
+  const choice = await ctx.ui.prompt.menu<number>({ title, text: `${text ?? "Choose the entry to boot."}${extra}`, items: entryItems(entries), allowBack: true });
+  return choice === "back" ? null : choice;
+}
+
+/** kexec into the plan on the firmware; elsewhere (a host shell, a test) shows the plan instead. */
+async function boot(ctx: FlowContext, target: VerifiedBoot | UnsafeBoot, index?: number): Promise<void> {
+  const prompt = ctx.ui.prompt;
+  let kplan;
+  try {
+    kplan = plan(target, cmdlineRules(ctx.config), index);
+  } catch (error) {
+    await prompt.message({ title: "Cannot boot this entry", text: describeError(error), tone: "error" });
+    return;
+  }
+  if (!ctx.firmware) {
+    await prompt.message({ title: "Boot plan (not PID 1: nothing is booted)", text: describePlan(kplan), tone: kplan.unsafe ? "warning" : "info" });
+    return;
+  }
+  try {
+    await ctx.ui.suspend(async () => {
+      ctx.sys.console.write(`\r\nbootward: booting ${kplan.entry.name}${kplan.unsafe ? " WITHOUT VERIFICATION" : ""}\r\n`);
+      await executePlan(ctx.sys, kplan, ctx.tpm);
+    });
+  } catch (error) {
+    if (!(error instanceof KexecError)) throw error;
+    await prompt.message({ title: "The OS did not start", text: `${error.message}\n\nThe TPM may already be locked for the OS: reboot before trying again.`, tone: "error" });
+  }
+}
+
+/** Main menu "d": the signed default entry, or the OS menu when none was signed. */
+export async function defaultBoot(ctx: FlowContext): Promise<void> {
+  const bootDir = await openBoot(ctx);
+  if (!bootDir) return;
+  const v = await verified(ctx, bootDir);
+  if (!v) return;
+  if (v.defaultChoice) return boot(ctx, v);
+  const index = await chooseEntry(ctx, "Boot menu", v.entries, "No default boot entry was signed. Choose the entry to boot (set a default with Update checksums and sign).");
+  if (index !== null) await boot(ctx, v, index);
+}
+
+/** Boot Options "m": verify, then choose among the entries. */
+export async function osBootMenu(ctx: FlowContext): Promise<void> {
+  const bootDir = await openBoot(ctx);
+  if (!bootDir) return;
+  const v = await verified(ctx, bootDir);
+  if (!v) return;
+  const index = await chooseEntry(ctx, "Boot menu", v.entries);
+  if (index !== null) await boot(ctx, v, index);
+}
+
+/** Boot Options "i" and the failure menu's "i": refused under Restricted Boot; PCR 4 is extended before anything boots. */
+export async function forceBoot(ctx: FlowContext, openedBoot?: string): Promise<void> {
+  const prompt = ctx.ui.prompt;
+  if (restrictedBoot(ctx)) {
+    await prompt.message({ title: "Unsafe boot refused", text: "Restricted Boot is enabled (CONFIG_RESTRICTED_BOOT=y): only a verified /boot can boot.", tone: "error" });
+    return;
+  }
+  const bootDir = openedBoot ?? (await openBoot(ctx));
+  if (!bootDir) return;
+  const sure = await prompt.confirm({
+    title: "Ignore tampering and force a boot",
+    text: "This boots what is in /boot WITHOUT verifying it. PCR 4 is extended first, so TOTP/HOTP and disk unlock secrets will not unseal in this boot. Continue?",
+  });
+  if (!sure) return;
+  let entries: BootEntry[];
+  try {
+    entries = scanMenu(ctx.sys, bootDir, walkBoot(ctx.sys, bootDir)).entries;
+  } catch (error) {
+    if (!isBootProblem(error)) throw error;
+    await prompt.message({ title: "Cannot read /boot", text: describeError(error), tone: "error" });
+    return;
+  }
+  const index = await chooseEntry(ctx, "Unsafe boot menu", entries, "UNVERIFIED: choose the entry to boot.");
+  if (index === null) return;
+  let target: UnsafeBoot;
+  try {
+    target = await unsafeBoot(ctx.tpm, { restricted: restrictedBoot(ctx) }, bootDir, entries);
+  } catch (error) {
+    await prompt.message({ title: "Unsafe boot refused", text: describeError(error), tone: "error" });
+    return;
+  }
+  prompt.setStatus({ board: boardName(ctx.config), integrity: "forced", reason: "forced boot without verification" });
+  await boot(ctx, target, index);
+}

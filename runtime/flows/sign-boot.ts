@@ -1,0 +1,78 @@
+// Options "u": Update checksums and sign all files in /boot. Heads signs with the OpenPGP
+// card; until the backup drive of the OEM reset exists, the key is an exported OpenPGP
+// secret key file the user points at (on a USB drive), held in memory only while signing.
+import type { MenuItem } from "../../ui/prompt.ts";
+import { inMemorySigner, SignerError, type Signer } from "../../gpg/sign.ts";
+import { scanMenu, signBoot, walkBoot } from "../boot/index.ts";
+import { withWritableBoot } from "../boot/device.ts";
+import { resolvePath } from "../paths.ts";
+import { describeError } from "../errors.ts";
+import type { FlowContext } from "./context.ts";
+import { isBootProblem, openBoot } from "./os-boot.ts";
+
+const TITLE = "Update checksums and sign /boot";
+const DEFAULT_KEY_FILE = "/media/privkey.sec";
+
+async function askSigner(ctx: FlowContext): Promise<Signer | null> {
+  const prompt = ctx.ui.prompt;
+  const path = await prompt.input({
+    title: TITLE,
+    label: "OpenPGP secret key file (gpg --export-secret-keys)",
+    initial: DEFAULT_KEY_FILE,
+    validate: (p) => (ctx.sys.stat(resolvePath(ctx.root, p))?.kind === "file" ? null : `${p} is not a file; mount the drive that holds the key first`),
+  });
+  if (path === null) return null;
+  const passphrase = await prompt.password({ title: TITLE, label: "Passphrase of the secret key (empty if it has none)" });
+  if (passphrase === null) return null;
+  try {
+    const text = new TextDecoder().decode(passphrase);
+    return await inMemorySigner(ctx.sys.readFile(resolvePath(ctx.root, path)), text === "" ? undefined : text);
+  } catch (error) {
+    if (!(error instanceof SignerError)) throw error;
+    await prompt.message({ title: TITLE, text: `${error.message}\n\nNothing was changed in /boot.`, tone: "error" });
+    return null;
+  } finally {
+    passphrase.fill(0);
+  }
+}
+
+type DefaultChoice = number | "keep";
+
+async function askDefault(ctx: FlowContext, bootDir: string): Promise<DefaultChoice | null> {
+  const menu = scanMenu(ctx.sys, bootDir, walkBoot(ctx.sys, bootDir));
+  const items: MenuItem<DefaultChoice>[] = [{ key: "k", label: "Keep the current default (or none)", value: "keep" }];
+  menu.entries.slice(0, 9).forEach((e, i) => items.push({ key: String(i + 1), label: e.name, value: i + 1 }));
+  const choice = await ctx.ui.prompt.menu<DefaultChoice>({ title: TITLE, text: "Which entry should Default boot start?", items, allowBack: true });
+  return choice === "back" ? null : choice;
+}
+
+export async function signBootFlow(ctx: FlowContext): Promise<void> {
+  const prompt = ctx.ui.prompt;
+  const go = await prompt.confirm({
+    title: TITLE,
+    text: "Every file in /boot will be hashed and signed with your key, and the TPM rollback counter moves on, so older signed sets stop verifying. Sign only a /boot whose changes you made yourself. Continue?",
+  });
+  if (!go) return;
+  const bootDir = await openBoot(ctx);
+  if (!bootDir) return;
+  try {
+    const chosen = await askDefault(ctx, bootDir);
+    if (chosen === null) return;
+    const signer = await askSigner(ctx);
+    if (!signer) return;
+    const progress = prompt.progress("Hashing and signing /boot");
+    let result;
+    try {
+      result = await withWritableBoot(ctx.sys, ctx.firmware, () =>
+        signBoot(ctx.sys, { bootDir, signer, ...(ctx.tpm ? { tpm: ctx.tpm } : {}), ...(chosen === "keep" ? {} : { defaultIndex: chosen }) }),
+      );
+    } finally {
+      progress.done();
+    }
+    const counter = result.counter ? `\nRollback counter ${result.counter.id.toString(16)} is now ${result.counter.value}.` : "\nNo TPM: no rollback counter was written.";
+    await prompt.message({ title: TITLE, text: `/boot is signed by ${signer.fingerprint}.${counter}`, tone: "success" });
+  } catch (error) {
+    if (!isBootProblem(error)) throw error;
+    await prompt.message({ title: TITLE, text: `${describeError(error)}\n\nThe signed set in /boot is the old one or the new one, never a mix.`, tone: "error" });
+  }
+}
