@@ -3,7 +3,7 @@ export { BootNameError, nameProblem } from "./names.ts";
 export { walkBoot, BootSymlinkError, BootTreeError, type TreeNode } from "./walk.ts";
 export { sha256sumFiles, HashToolError } from "./sha256sum.ts";
 export * from "./hashes.ts";
-export { readSignedLists, signedStream, SIGNATURE_FILE, SignedSetError } from "./signed-set.ts";
+export { isSignedListName, readSignedLists, signedStream, SIGNATURE_FILE, SignedSetError } from "./signed-set.ts";
 export { scanMenu, readBootConfigs, type Menu } from "./menu.ts";
 export { VerifiedBoot, type DefaultChoice } from "./verified.ts";
 export { verifyBoot, BootVerifyError, type CheckName, type FileChanges, type VerifyBootOptions } from "./verify.ts";

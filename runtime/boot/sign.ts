@@ -14,7 +14,7 @@
 // Each rename is atomic on its own; resumeSwitch() is idempotent, so a cut during it is
 // finished by running it again (`bootward boot sign` and the boot flow call it first).
 import type { Sys } from "../host/sys.ts";
-import type { Tpm } from "../../tpm/index.ts";
+import type { Secret, Tpm } from "../../tpm/index.ts";
 import type { Signer } from "../../gpg/sign.ts";
 import { parseHeadsLine } from "./entries/index.ts";
 import { byteOrder } from "./names.ts";
@@ -35,6 +35,8 @@ export interface SignBootOptions {
   signer: Signer;
   /** The rollback counter lives here; without a TPM no rollback file is written. */
   tpm?: Tpm;
+  /** Creating the counter (the first signing after a TPM reset) needs the owner's authorization. */
+  ownerPassphrase?: Secret;
   /** Make menu entry N (1-based) the default; without it an existing default is kept. */
   defaultIndex?: number;
   uniqueMenu?: boolean;
@@ -81,7 +83,7 @@ export async function signBoot(sys: Sys, opts: SignBootOptions): Promise<SignRes
   let counter: { id: number; value: bigint } | null = null;
   if (opts.tpm) {
     const oldRollback = old.get("kexec_rollback.txt");
-    const id = oldRollback ? parseRollback(new TextDecoder().decode(oldRollback)).id : await opts.tpm.counterCreate();
+    const id = oldRollback ? parseRollback(new TextDecoder().decode(oldRollback)).id : await opts.tpm.counterCreate(opts.ownerPassphrase !== undefined ? { ownerPassphrase: opts.ownerPassphrase } : {});
     const current = oldRollback ? await opts.tpm.counterRead(id) : await opts.tpm.counterIncrement(id);
     counter = { id, value: current + 1n };
     lists.set("kexec_rollback.txt", enc(formatRollback(id, counter.value)));
