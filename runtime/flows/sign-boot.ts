@@ -60,14 +60,27 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
     if (chosen === null) return;
     const signer = await askSigner(ctx);
     if (!signer) return;
+    // The first signed set on this TPM creates the rollback counter, which takes the owner's authorization.
+    let ownerPassphrase: Uint8Array | null = null;
+    if (ctx.tpm && !ctx.sys.stat(`${bootDir}/kexec_rollback.txt`)) {
+      ownerPassphrase = await prompt.password({ title: TITLE, label: "TPM owner passphrase, to create the rollback counter (empty if the TPM has no owner)" });
+      if (ownerPassphrase === null) return;
+    }
     const progress = prompt.progress("Hashing and signing /boot");
     let result;
     try {
       result = await withWritableBoot(ctx.sys, ctx.firmware, () =>
-        signBoot(ctx.sys, { bootDir, signer, ...(ctx.tpm ? { tpm: ctx.tpm } : {}), ...(chosen === "keep" ? {} : { defaultIndex: chosen }) }),
+        signBoot(ctx.sys, {
+          bootDir,
+          signer,
+          ...(ctx.tpm ? { tpm: ctx.tpm } : {}),
+          ...(ownerPassphrase ? { ownerPassphrase } : {}),
+          ...(chosen === "keep" ? {} : { defaultIndex: chosen }),
+        }),
       );
     } finally {
       progress.done();
+      ownerPassphrase?.fill(0);
     }
     const counter = result.counter ? `\nRollback counter ${result.counter.id.toString(16)} is now ${result.counter.value}.` : "\nNo TPM: no rollback counter was written.";
     await prompt.message({ title: TITLE, text: `/boot is signed by ${signer.fingerprint}.${counter}`, tone: "success" });

@@ -221,3 +221,27 @@ async function verifyCounter(root: string, tpm: Tpm): Promise<bigint | null> {
   const keys = await readKeyring(gpg.ownerPublic());
   return (await verifyBoot(sys, { bootDir: join(root, "boot"), keys, tpm })).counter;
 }
+
+// Last in this file: it gives the shared swtpm an owner passphrase.
+test("Update checksums and sign on an owned TPM without a rollback counter: the owner passphrase is asked; a wrong one changes nothing", async () => {
+  const root = makeRoot();
+  const boot = makeBoot();
+  dirs.push(root, dirname(boot));
+  cpSync(boot, join(root, "boot"), { recursive: true });
+  mkdirSync(join(root, ".gnupg"));
+  writeFileSync(join(root, ".gnupg/pubring.asc"), gpg.ownerPublic());
+  mkdirSync(join(root, "media"));
+  writeFileSync(join(root, "media/privkey.sec"), gpg.ownerSecret());
+  await sw.withTpm((tpm) => tpm.reset({ ownerPassphrase: "owner-secret" }));
+  const listing = readdirSync(join(root, "boot")).sort();
+  const sign = (owner: string): ScriptedAnswer[] => [{ menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "1" }, { input: "/media/privkey.sec" }, { password: "" }, { password: owner }, { menu: "r" }];
+
+  const refused = await run(root, sign("not-the-owner"));
+  const error = entries(refused, "message").find((m) => m.title === "Update checksums and sign /boot");
+  assert.equal(error?.tone, "error");
+  assert.deepEqual(readdirSync(join(root, "boot")).sort(), listing, "nothing was written");
+
+  const signed = await run(root, sign("owner-secret"));
+  assert.equal(entries(signed, "message").find((m) => m.title === "Update checksums and sign /boot")?.tone, "success");
+  assert.notEqual(await sw.withTpm((tpm) => verifyCounter(root, tpm)), null, "the new counter is in the signed set");
+});
