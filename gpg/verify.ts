@@ -1,6 +1,7 @@
 // Detached OpenPGP signature verification over bytes, against a keyring.
 // Fail closed: every signature packet must verify and come from a key of the keyring.
 import * as openpgp from "openpgp";
+import { isKeybox, keyboxKeyblocks } from "./keybox.ts";
 
 export type SignatureFailure =
   | "malformed-keyring"
@@ -42,12 +43,28 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Public keys from ASCII-armoured blocks (several may be concatenated) or binary transferable keys. */
+// Each keybox blob names its primary key's fingerprint; a keyblock that parses to another
+// key means the blob's parts do not belong together.
+async function keyboxKeys(bytes: Uint8Array): Promise<openpgp.PublicKey[]> {
+  const keys: openpgp.PublicKey[] = [];
+  for (const [n, block] of keyboxKeyblocks(bytes).entries()) {
+    const read = await openpgp.readKeys({ binaryKeys: block.keyblock });
+    const fingerprint = read[0]?.getFingerprint().toUpperCase();
+    if (read.length !== 1 || fingerprint !== block.fingerprints[0]) {
+      throw new Error(`OpenPGP keyblock ${n + 1} of the keybox holds ${read.length === 1 ? `key ${fingerprint}` : `${read.length} keys`}, not the key ${block.fingerprints[0]} its blob lists`);
+    }
+    keys.push(read[0]!.toPublic());
+  }
+  return keys;
+}
+
+/** Public keys from a GnuPG keybox, ASCII-armoured blocks (several may be concatenated) or binary transferable keys. */
 export async function readKeyring(data: Uint8Array | string): Promise<openpgp.PublicKey[]> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const keys: openpgp.PublicKey[] = [];
   try {
-    if (isArmored(bytes)) {
+    if (isKeybox(bytes)) keys.push(...(await keyboxKeys(bytes)));
+    else if (isArmored(bytes)) {
       const text = new TextDecoder().decode(bytes);
       // openpgp reads one armour block per call; a keyring file may hold several.
       const blocks = text.split(ARMOR_KEY_START).slice(1).map((rest) => ARMOR_KEY_START + rest);
