@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     ].join("\n"),
   );
   step(["npx", "tsx", "bench/tpm.ts"]);
+  step(["npx", "tsx", "bench/boot.ts"]);
 }
 
 main().catch((error: unknown) => {
