@@ -2,7 +2,8 @@
 //   npx tsx bench/fuzz-boot.ts [--count N] [--seed S] [--only grub|syslinux|bls|heads-line]
 // N inputs per parser (default 1 000 000), in chunks with a fresh seed each, so a failure
 // names the seed and index that replay it. Exits 1 on the first input that throws anything
-// but a BootConfigError or yields an entry that does not survive Heads' line format.
+// but a BootConfigError or yields an entry that does not survive Heads' line format. It
+// cannot see its own hang; `npm run fuzz` (bench/fuzz-all.ts) watches its progress lines.
 import { fuzz, parsers } from "../test/unit/boot/fuzz-inputs.ts";
 
 function option(name: string, fallback: string): string {
@@ -26,7 +27,11 @@ for (const name of names) {
   const total = { ok: 0, refused: 0, entries: 0, slowestMs: 0 };
   try {
     for (let done = 0, chunk = 0; done < count; done += CHUNK, chunk += 1) {
-      const stats = fuzz(name, Math.min(CHUNK, count - done), seed * 100_003 + chunk);
+      const chunkSeed = seed * 100_003 + chunk;
+      const size = Math.min(CHUNK, count - done);
+      // A progress line before each chunk: a watchdog that sees no new line knows which chunk hangs.
+      console.error(`${name}: inputs ${done}..${done + size - 1} (chunk seed ${chunkSeed})`);
+      const stats = fuzz(name, size, chunkSeed);
       total.ok += stats.ok;
       total.refused += stats.refused;
       total.entries += stats.entries;
