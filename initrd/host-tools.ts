@@ -37,6 +37,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   gcc: "gcc",
   tmux: "tmux",
   zbarimg: "zbar-tools",
+  cbfstool: "coreboot-utils",
+  fmaptool: "coreboot-utils",
 };
 
 /** Absolute path of an executable, searching PATH plus the sbin dirs a non-root PATH lacks. */
