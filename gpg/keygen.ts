@@ -21,6 +21,8 @@ export interface Identity {
 export interface NewKey {
   fingerprint: string;
   armoredPublic: string;
+  /** The public key as GnuPG's binary keyring (pubring.gpg) holds it. */
+  binaryPublic: Uint8Array;
   /** Encrypted with the passphrase it was made with. */
   armoredSecret: string;
   signer: Signer;
@@ -45,5 +47,6 @@ export async function generateSigningKey(identity: Identity, passphrase: string,
     throw new SignerError(`the ${algorithm} key could not be generated: ${why}${hint}`);
   }
   const signer = await inMemorySigner(pair.privateKey, passphrase);
-  return { fingerprint: signer.fingerprint, armoredPublic: pair.publicKey, armoredSecret: pair.privateKey, signer };
+  const binaryPublic = (await openpgp.readKey({ armoredKey: pair.publicKey })).write();
+  return { fingerprint: signer.fingerprint, armoredPublic: pair.publicKey, binaryPublic, armoredSecret: pair.privateKey, signer };
 }

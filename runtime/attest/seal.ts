@@ -35,6 +35,8 @@ export interface SealOptions {
   log?: EventLog | null;
   /** --root for fixture trees. */
   root?: string;
+  /** PCR values to seal to instead of the current ones: what a PCR will hold at the next boot (PCR 7 after the ROM's user files changed). */
+  nextBoot?: ReadonlyMap<number, Uint8Array>;
 }
 
 export interface ResealOptions extends SealOptions {
@@ -63,16 +65,17 @@ export async function sealValues(tpm: Tpm, sys: Sys, options: SealOptions = {}):
   const current = SEALED_PCRS.filter((p) => p !== BOOT_PCR);
   const values = await tpm.pcrRead(current);
   values.set(BOOT_PCR, futurePcr4(log, pcrHashOf(tpm.pcrSize)));
+  for (const [pcr, value] of options.nextBoot ?? []) if (values.has(pcr)) values.set(pcr, value);
   return { pcrs: [...SEALED_PCRS], values };
 }
 
-/** Seal at one handle and show it unseals (or, when PCR 4 is not clean in this boot, that the TPM holds the policy we meant). */
+/** Seal at one handle and show it unseals (or, when the sealed values are not this boot's — PCR 4 extended, PCR 7 for the next boot — that the TPM holds the policy we meant). */
 export async function sealAndProve(tpm: Tpm, secret: Uint8Array, handle: number, record: PcrRecord, options: SealOptions, after?: (step: "sealed" | "proven") => Promise<void>): Promise<"unsealed" | "policy"> {
   await tpm.seal(secret, { handle, pcrs: record.pcrs, pcrValues: record.values, ownerPassphrase: options.ownerPassphrase });
   await after?.("sealed");
-  const live4 = (await tpm.pcrRead([BOOT_PCR])).get(BOOT_PCR)!;
+  const live = await tpm.pcrRead(record.pcrs);
   let proof: "unsealed" | "policy";
-  if (equalBytes(live4, record.values.get(BOOT_PCR)!)) {
+  if (record.pcrs.every((pcr) => equalBytes(live.get(pcr)!, record.values.get(pcr)!))) {
     const back = await tpm.unseal({ handle, pcrs: record.pcrs });
     const ok = equalBytes(back, secret);
     back.fill(0);
@@ -80,7 +83,7 @@ export async function sealAndProve(tpm: Tpm, secret: Uint8Array, handle: number,
     proof = "unsealed";
   } else {
     const policy = await sealedPolicy(tpm, handle);
-    if (!policy) throw new SealError("PCR 4 was extended in this boot (recovery shell?) and this TPM cannot show the sealed policy: reboot and generate the secret from the menu");
+    if (!policy) throw new SealError("the PCRs in this boot differ from the values sealed to (PCR 4 extended by the recovery shell?) and this TPM cannot show the sealed policy: reboot and generate the secret from the menu");
     if (!equalBytes(policy, policyFor(record))) throw new SealError(`the object at 0x${handle.toString(16)} is not bound to the PCR values it was sealed to`);
     proof = "policy";
   }

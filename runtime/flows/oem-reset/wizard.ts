@@ -12,6 +12,12 @@ import { ROM_KEYRINGS } from "../../boot/keyring.ts";
 import { sealNewTotpSecret } from "../../attest/seal.ts";
 import { enrolmentScreen } from "../../attest/enrol.ts";
 import { resolvePath } from "../../paths.ts";
+import { flashDevice, FlashError, type FlashDevice } from "../../flash/device.ts";
+import { CbfsError } from "../../flash/cbfs.ts";
+import { userFiles, withUserFiles } from "../../flash/user-files.ts";
+import { futureUserFilesPcr, userFilesPcr } from "../../measure/user-files.ts";
+import { pcrHashOf, readEventLog } from "../../attest/eventlog.ts";
+import type { Tpm } from "../../../tpm/index.ts";
 import { describeError } from "../../errors.ts";
 import { boardName, type FlowContext } from "../context.ts";
 import { isBootProblem, openBoot } from "../os-boot.ts";
@@ -20,8 +26,8 @@ import { KeyAlgorithmError, keyAlgorithm } from "./rules.ts";
 
 export type OemResetOutcome = "done" | "cancelled" | "failed";
 
-/** The keyring the boot reads first; the reset replaces whatever was there. */
-const KEYRING = "/.gnupg/pubring.asc";
+/** GnuPG's binary keyring, which Heads' gpg reads too; the reset replaces whatever keyring was there. */
+const KEYRING = "/.gnupg/pubring.gpg";
 
 /** Heads' generate_checksums starts from nothing: every kexec* file of the old owner goes. */
 function removeOldSignedSet(sys: Sys, bootDir: string): void {
@@ -35,13 +41,13 @@ function removeTree(sys: Sys, path: string): void {
   sys.remove(path);
 }
 
-function installKeyring(ctx: FlowContext, armoredPublic: string): void {
+function installKeyring(ctx: FlowContext, publicKey: Uint8Array): void {
   const dir = resolvePath(ctx.root, "/.gnupg");
   if (!ctx.sys.stat(dir)) ctx.sys.mkdir(dir, 0o700);
   // Older keyrings would be read first and still trust the previous owner.
   for (const old of ROM_KEYRINGS) if (old !== KEYRING && ctx.sys.stat(resolvePath(ctx.root, old))) ctx.sys.remove(resolvePath(ctx.root, old));
   const path = resolvePath(ctx.root, KEYRING);
-  ctx.sys.writeFile(`${path}.tmp`, armoredPublic, 0o644);
+  ctx.sys.writeFile(`${path}.tmp`, publicKey, 0o644);
   ctx.sys.rename(`${path}.tmp`, path);
 }
 
@@ -53,7 +59,21 @@ function keyCopyProblem(ctx: FlowContext, path: string): string | null {
   return null;
 }
 
-function summary(answers: Answers, fingerprint: string, totp: boolean): string {
+/**
+ * Replaces the keyring among the ROM's user files and writes the image; returns the PCR 7
+ * value the next boot will measure, which the TOTP secret is sealed to.
+ */
+async function storeKeyringInRom(ctx: FlowContext, flash: FlashDevice, tpm: Tpm, publicKey: Uint8Array): Promise<Map<number, Uint8Array>> {
+  const current = await flash.read();
+  // As Heads' reset: heads/* is rewritten with the new keyring, and the owner's settings carried over.
+  const kept = [...userFiles(current)].filter((f) => !f.path.startsWith("/.gnupg/"));
+  const image = withUserFiles(current, [...kept, { path: KEYRING, data: publicKey }]);
+  await flash.write(image);
+  const pcr = userFilesPcr(ctx.config.CONFIG_PCR);
+  return new Map([[pcr, futureUserFilesPcr(readEventLog(ctx.sys, ctx.root).log, pcrHashOf(tpm.pcrSize), [...userFiles(image)], pcr)]]);
+}
+
+function summary(answers: Answers, fingerprint: string, totp: boolean, inRom: boolean): string {
   return [
     "Write these down and keep them safe:",
     "",
@@ -65,6 +85,7 @@ function summary(answers: Answers, fingerprint: string, totp: boolean): string {
     "",
     totp ? "The TOTP secret is sealed: your authenticator app shows the code the header shows." : "No TOTP secret was sealed (see the message before this one).",
     "/boot is signed with the new key; its default entry is the first one.",
+    inRom ? "Your public key is stored in the ROM." : "This board has no ROM bootward can write: the new keyring lasts until power off. Add your public key to the firmware image before rebooting.",
   ].join("\n");
 }
 
@@ -95,9 +116,17 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
   if (!answers) return "cancelled";
   const bootDir = await openBoot(ctx);
   if (!bootDir) return "failed";
+  let flash: FlashDevice | null;
+  try {
+    flash = flashDevice(ctx.sys, ctx.config, ctx.root);
+  } catch (error) {
+    if (!(error instanceof FlashError)) throw error;
+    return fail("The ROM cannot be reached", error);
+  }
 
   const progress = prompt.progress("Resetting the TPM");
   let key;
+  let nextBoot: Map<number, Uint8Array> | undefined;
   try {
     try {
       await tpm.reset({ ownerPassphrase: answers.tpmOwner, primaryKeyType: ctx.config.CONFIG_PRIMARY_KEY_TYPE === "ecc" ? "ecc" : "rsa" });
@@ -120,7 +149,16 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
         return await fail(`The secret key copy could not be written to ${answers.keyCopy}`, error);
       }
     }
-    installKeyring(ctx, key.armoredPublic);
+    installKeyring(ctx, key.binaryPublic);
+    if (flash) {
+      progress.update(null, `Writing the keyring to the ROM (${flash.name})`);
+      try {
+        nextBoot = await storeKeyringInRom(ctx, flash, tpm, key.binaryPublic);
+      } catch (error) {
+        if (!(error instanceof FlashError || error instanceof CbfsError)) throw error;
+        return await fail("The keyring could not be written to the ROM", error);
+      }
+    }
     progress.update(null, "Signing /boot");
     try {
       const signer = key.signer;
@@ -138,7 +176,7 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
 
   let sealed = false;
   try {
-    const result = await sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: answers.tpmOwner, boardName: boardName(ctx.config), root: ctx.root });
+    const result = await sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: answers.tpmOwner, boardName: boardName(ctx.config), root: ctx.root, ...(nextBoot ? { nextBoot } : {}) });
     try {
       await prompt.showQr(enrolmentScreen(result.enrolment, ctx.sys.now()));
     } finally {
@@ -149,6 +187,6 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
     if (!(error instanceof TpmError)) throw error;
     await prompt.message({ title: TITLE, text: `The TOTP secret could not be sealed: ${describeError(error)}\n\nGenerate it later from Options, TPM/TOTP/HOTP Options.`, tone: "warning" });
   }
-  await prompt.message({ title: `${TITLE}: done`, text: summary(answers, key.fingerprint, sealed), tone: "success" });
+  await prompt.message({ title: `${TITLE}: done`, text: summary(answers, key.fingerprint, sealed, flash !== null), tone: "success" });
   return "done";
 }

@@ -14,6 +14,7 @@ import { ScriptedPrompt, type ScriptedAnswer, type TranscriptEntry } from "../..
 import { plainUi } from "../../../runtime/flows/context.ts";
 import { startFlows } from "../../../runtime/flows/boot.ts";
 import { oemResetWizard, type OemResetOutcome } from "../../../runtime/flows/oem-reset/wizard.ts";
+import { mainMenu } from "../../../runtime/flows/main-menu.ts";
 import { inMemorySigner } from "../../../gpg/sign.ts";
 import { readKeyring } from "../../../gpg/verify.ts";
 import { BootVerifyError, signBoot, verifyBoot } from "../../../runtime/boot/index.ts";
@@ -69,7 +70,7 @@ test("defaults: TPM owned with 12345678, /boot signed by the new key with a coun
   const root = blankRoot();
   const { prompt, outcome } = await wizard(root, [{ confirm: true }, { confirm: true }, { confirm: false }]);
   assert.equal(outcome, "done", JSON.stringify(entries(prompt, "message")));
-  const keyring = readFileSync(join(root, ".gnupg/pubring.asc"), "utf8");
+  const keyring = readFileSync(join(root, ".gnupg/pubring.gpg"));
   const [publicKey] = await readKeyring(keyring);
   assert.deepEqual(publicKey!.getUserIDs().length, 1);
   assert.match(publicKey!.getUserIDs()[0]!, /^OEM Key \(OEM-generated key\) <oem-\d{14}@example\.com>$/);
@@ -118,7 +119,7 @@ test("custom answers: short, mismatched and valid passphrases; custom identity; 
   assert.equal(passwords[0]!.rejected, "The passphrase must be 8 to 25 characters long (this one has 5).", "the rule is shown");
   assert.ok(entries(prompt, "message").some((m) => m.text.startsWith("The two passphrases differ")));
   assert.match(entries(prompt, "input")[0]!.rejected!, /name must be 1 to 60 characters/);
-  const [key] = await readKeyring(readFileSync(join(root, ".gnupg/pubring.asc")));
+  const [key] = await readKeyring(readFileSync(join(root, ".gnupg/pubring.gpg")));
   assert.equal(key!.getUserIDs()[0], "Alice Owner (laptop) <alice@example.org>");
   const done = entries(prompt, "message").find((m) => m.title.endsWith(": done"))!;
   assert.match(done.text, /TPM owner passphrase: +correct horse/);
@@ -162,14 +163,14 @@ test("re-ownership: the previous owner's signed /boot and keyring are replaced; 
   const previous = await inMemorySigner(gpg.ownerSecret());
   await signBoot(sys, { bootDir: join(root, "boot"), signer: previous, defaultIndex: 2 });
   mkdirSync(join(root, ".gnupg"));
-  writeFileSync(join(root, ".gnupg/pubring.gpg"), gpg.gpg(["--export", gpg.owner]));
+  writeFileSync(join(root, ".gnupg/pubring.kbx"), "an old keybox, read before pubring.gpg");
   const { outcome } = await wizard(root, [{ confirm: true }, { confirm: true }, { confirm: false }]);
   assert.equal(outcome, "done");
-  assert.equal(existsSync(join(root, ".gnupg/pubring.gpg")), false, "the old keyring, read before pubring.asc, is gone");
+  assert.equal(existsSync(join(root, ".gnupg/pubring.kbx")), false, "the old keyring, read before pubring.gpg, is gone");
   assert.deepEqual(readdirSync(join(root, "boot")).filter((n) => n.startsWith("kexec_default.")), ["kexec_default.1.txt"]);
   await sw.withTpm(async (tpm) => {
     await assert.rejects(verifyWith(root, gpg.ownerPublic(), tpm), (e) => e instanceof BootVerifyError && e.check === "signature");
-    await verifyWith(root, readFileSync(join(root, ".gnupg/pubring.asc")), tpm);
+    await verifyWith(root, readFileSync(join(root, ".gnupg/pubring.gpg")), tpm);
   });
 });
 
@@ -195,4 +196,26 @@ test("an unknown CONFIG_GPG_ALGO stops the wizard before the TPM is touched", as
   const { prompt, outcome } = await wizard(root, []);
   assert.equal(outcome, "failed");
   assert.match(entries(prompt, "message")[0]!.text, /CONFIG_GPG_ALGO="p256" is not a key type bootward can generate/);
+});
+
+test("the secret key copy re-signs /boot after a kernel update, from Options, with the key passphrase", async () => {
+  const root = blankRoot();
+  const { outcome } = await wizard(root, [{ confirm: true }, { confirm: true }, { confirm: true }, { input: "/media/privkey.sec" }]);
+  assert.equal(outcome, "done");
+  writeFileSync(join(root, "boot/vmlinuz-6.1"), "a new kernel");
+  const keyring = readFileSync(join(root, ".gnupg/pubring.gpg"));
+  await sw.withTpm(async (tpm) => assert.rejects(verifyWith(root, keyring, tpm), /hashes check/));
+  const prompt = new ScriptedPrompt([
+    { menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "k" }, { input: "/media/privkey.sec" }, { password: "12345678" }, { menu: "r" }, { menu: "p" },
+  ]);
+  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  try {
+    assert.equal(await mainMenu(ctx), "poweroff");
+  } finally {
+    ctx.tpm?.close();
+  }
+  const signed = entries(prompt, "message").find((m) => m.title === "Update checksums and sign /boot");
+  assert.equal(signed?.tone, "success", signed?.text);
+  const v = await sw.withTpm((tpm) => verifyWith(root, keyring, tpm));
+  assert.equal(v.defaultChoice?.index, 1, "the default chosen by the reset is kept");
 });

@@ -1,0 +1,63 @@
+// Where the ROM image lives and how it is read and written. CONFIG_BOOTWARD_FLASH names it:
+// a file or block device holding the whole image ("/dev/vdb", a fixture file), or
+// "serial:NAME", the virtio disk with that serial (the QEMU board's file-backed flash).
+// flashrom for real boards joins here behind the same face.
+import type { Sys } from "../host/sys.ts";
+import type { Config } from "../config/parse.ts";
+import { resolvePath } from "../paths.ts";
+import { describeError } from "../errors.ts";
+
+export class FlashError extends Error {
+  override readonly name = "FlashError";
+}
+
+export interface FlashDevice {
+  /** What the user is told it is ("/dev/vdb"). */
+  readonly name: string;
+  read(): Promise<Uint8Array>;
+  write(image: Uint8Array): Promise<void>;
+}
+
+function bySerial(sys: Sys, root: string, serial: string): string | null {
+  const dir = resolvePath(root, "/sys/block");
+  if (!sys.stat(dir)) return null;
+  for (const name of sys.readdir(dir).sort()) {
+    const file = `${dir}/${name}/serial`;
+    if (sys.stat(file) && sys.readText(file).trim() === serial) return `/dev/${name}`;
+  }
+  return null;
+}
+
+/** The board's flash, or null when the board declares none. */
+export function flashDevice(sys: Sys, config: Config, root: string): FlashDevice | null {
+  const setting = config.CONFIG_BOOTWARD_FLASH;
+  if (!setting) return null;
+  let path = setting;
+  if (setting.startsWith("serial:")) {
+    const found = bySerial(sys, root, setting.slice("serial:".length));
+    if (!found) throw new FlashError(`no disk has the serial "${setting.slice(7)}" that CONFIG_BOOTWARD_FLASH names; is the flash device attached?`);
+    path = found;
+  }
+  const full = resolvePath(root, path);
+  return {
+    name: path,
+    async read() {
+      try {
+        return sys.readFile(full);
+      } catch (error) {
+        throw new FlashError(`the ROM image could not be read from ${path}: ${describeError(error)}`);
+      }
+    },
+    async write(image) {
+      const before = sys.stat(full)?.size;
+      // A block device cannot change size; a shorter or longer image would not be this ROM.
+      if (before !== undefined && before !== image.length) throw new FlashError(`the new ROM image is ${image.length} bytes but ${path} holds ${before}; nothing was written`);
+      try {
+        sys.writeFile(full, image);
+        await sys.exec(["sync"]);
+      } catch (error) {
+        throw new FlashError(`writing the ROM image to ${path} failed: ${describeError(error)}; run the OEM factory reset again`);
+      }
+    },
+  };
+}
