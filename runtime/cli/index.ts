@@ -45,6 +45,10 @@ const commands: Record<string, CommandSpec> = {
     summary: "hotp-sim info|check CODE|set B32 PIN [N]   SIMULATED dongle (tests, QEMU demo)",
     load: async () => (await import("./attest.ts")).hotpSimCommand,
   },
+  "oem-reset": {
+    summary: "oem-reset                 OEM factory reset / re-ownership wizard",
+    load: async () => (await import("../flows/oem-reset/command.ts")).oemResetCommand,
+  },
   cbfs: {
     summary: "cbfs list IMAGE | extract IMAGE NAME OUTFILE | add IMAGE NAME FILE [--type T] | remove IMAGE NAME",
     load: async () => (await import("./cbfs.ts")).cbfsCommand,
