@@ -1,0 +1,87 @@
+// Startup on a machine without an owner: no key in the firmware, or a /boot never signed →
+// the OEM factory reset is offered; going on to the main menu stays possible; once the reset
+// is done (or on an owned machine) nothing is asked.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
+import { openTpm } from "../../../tpm/index.ts";
+import { createNodeSys } from "../../../runtime/host/node/sys.ts";
+import { ScriptedPrompt, type ScriptedAnswer } from "../../../ui/scripted-prompt.ts";
+import { plainUi } from "../../../runtime/flows/context.ts";
+import { startFlows } from "../../../runtime/flows/boot.ts";
+import { NO_OWNER_TITLE, offerOwnership } from "../../../runtime/flows/ownership.ts";
+import { inMemorySigner } from "../../../gpg/sign.ts";
+import { signBoot } from "../../../runtime/boot/index.ts";
+import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
+import { makeRoot } from "./fixture.ts";
+
+const sys = createNodeSys();
+let sw: Swtpm;
+let gpg: GpgHome;
+const dirs: string[] = [];
+
+before(async () => {
+  sw = await startSwtpm("2.0");
+  gpg = makeGpgHome();
+});
+after(async () => {
+  await sw.stop();
+  gpg.cleanup();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function root(withKey: boolean): string {
+  const r = makeRoot();
+  const boot = makeBoot();
+  dirs.push(r, dirname(boot));
+  cpSync(boot, join(r, "boot"), { recursive: true });
+  if (withKey) {
+    mkdirSync(join(r, ".gnupg"));
+    writeFileSync(join(r, ".gnupg/pubring.asc"), gpg.ownerPublic());
+  }
+  return r;
+}
+
+async function offer(r: string, answers: ScriptedAnswer[]): Promise<ScriptedPrompt> {
+  const prompt = new ScriptedPrompt(answers);
+  const ctx = await startFlows(sys, plainUi(prompt), { root: r, firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  try {
+    await offerOwnership(ctx);
+  } finally {
+    ctx.tpm?.close();
+  }
+  prompt.assertDone();
+  return prompt;
+}
+
+const offered = (p: ScriptedPrompt) => p.transcript.filter((e) => e.kind === "menu" && e.title === NO_OWNER_TITLE);
+
+test("no key in the firmware → the reset is offered with the reason; m goes on", async () => {
+  const prompt = await offer(root(false), [{ menu: "m" }]);
+  const [menu] = offered(prompt);
+  assert.ok(menu && menu.kind === "menu");
+  assert.match(menu.text!, /^The firmware holds no OpenPGP public key/);
+  assert.deepEqual(menu.items.map((i) => i.key), ["F", "m", "x"]);
+});
+
+test("a key but a /boot never signed → offered; an owned machine → nothing asked", async () => {
+  const unsigned = root(true);
+  const [menu] = offered(await offer(unsigned, [{ menu: "m" }]));
+  assert.ok(menu && menu.kind === "menu");
+  assert.match(menu.text!, /^\/boot has never been signed/);
+  await signBoot(sys, { bootDir: join(unsigned, "boot"), signer: await inMemorySigner(gpg.ownerSecret()) });
+  assert.equal(offered(await offer(unsigned, [])).length, 0);
+});
+
+test("F runs the OEM reset; once it is done the machine is owned and the offer ends", async () => {
+  const prompt = await offer(root(false), [{ menu: "F" }, { confirm: true }, { confirm: true }, { confirm: false }]);
+  assert.equal(offered(prompt).length, 1, "asked once, not again after the reset");
+  assert.ok(prompt.transcript.some((e) => e.kind === "message" && e.title.endsWith(": done")));
+});
+
+test("a cancelled reset brings the offer back", async () => {
+  const prompt = await offer(root(false), [{ menu: "F" }, { confirm: false }, { menu: "m" }]);
+  assert.equal(offered(prompt).length, 2);
+});
