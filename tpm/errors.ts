@@ -72,3 +72,11 @@ export class TpmArgumentError extends TpmError {
     this.name = "TpmArgumentError";
   }
 }
+
+/** Clearing needs the lockout authorization (the current owner passphrase): the platform hierarchy is locked. */
+export class TpmClearAuthError extends TpmError {
+  constructor(message: string) {
+    super(message);
+    this.name = "TpmClearAuthError";
+  }
+}

@@ -40,8 +40,13 @@ export interface NvDefineOptions {
 }
 
 export interface ResetOptions {
-  /** New owner (and endorsement) passphrase. */
+  /** New owner (and endorsement) passphrase; it also becomes the lockout authorization. */
   ownerPassphrase: Secret;
+  /**
+   * The lockout authorization an earlier reset set (its owner passphrase). Only needed where
+   * the firmware locked the platform hierarchy (SeaBIOS) and a reset already happened.
+   */
+  currentOwnerPassphrase?: Secret;
   /** Storage primary key type; Heads' default is rsa, its QEMU board uses ecc. */
   primaryKeyType?: "rsa" | "ecc";
 }

@@ -2,7 +2,7 @@
 // as few commands as the TPM allows (salted sessions against the persisted SRK, no
 // CreatePrimary outside reset, sessions that the TPM flushes itself).
 import { ascii, equalBytes, u32be, utf8 } from "../bytes.ts";
-import { TpmArgumentError, TpmError, TpmPolicyError, TpmResponseError } from "../errors.ts";
+import { TpmArgumentError, TpmClearAuthError, TpmError, TpmPolicyError, TpmResponseError } from "../errors.ts";
 import type { CounterOptions, NvDefineOptions, ResetOptions, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
 import { SRK_HANDLE } from "../face.ts";
 import { sha256 } from "../crypto/hash.ts";
@@ -17,6 +17,7 @@ import {
   TPM_PT_FIRMWARE_VERSION_1,
   TPM_PT_FIRMWARE_VERSION_2,
   TPM_PT_MANUFACTURER,
+  TPM_PT_PERMANENT,
   TPM_PT_VENDOR_STRING_1,
   TPM_RH_ENDORSEMENT,
   TPM_RH_LOCKOUT,
@@ -29,6 +30,9 @@ import { PolicyCalculator } from "./policy.ts";
 import { RC, rcBase } from "./rc.ts";
 import { password, type Session } from "./session.ts";
 import { sealedTemplate, srkTemplate } from "./types.ts";
+
+/** TPMA_PERMANENT.lockoutAuthSet (TPM 2.0 Part 2, 8.6). */
+const PERMANENT_LOCKOUT_AUTH_SET = 1 << 2;
 
 export function bytesOf(s: Secret | undefined): Uint8Array {
   if (s === undefined) return new Uint8Array(0);
@@ -296,15 +300,7 @@ export class Tpm2Backend implements Tpm {
   async reset(options: ResetOptions): Promise<void> {
     const owner = bytesOf(options.ownerPassphrase);
     if (owner.length === 0 || owner.length > 32) throw new TpmArgumentError("the owner passphrase has 1 to 32 bytes");
-    try {
-      await this.cmd.clearControl(TPM_RH_PLATFORM, password(), false);
-    } catch (e) {
-      const base = e instanceof TpmResponseError ? rcBase(e.rc) : 0;
-      if (base === RC.BAD_AUTH || base === RC.AUTH_FAIL)
-        throw new TpmError("the platform hierarchy is locked (finalize ran before a kexec, or the firmware set a platform password): reset the TPM after a reboot, from the boot menu");
-      throw e;
-    }
-    await this.cmd.clear(TPM_RH_PLATFORM, password());
+    await this.clearTpm(options.currentOwnerPassphrase);
     this.srk = undefined;
     const primary = await this.cmd.createPrimary(TPM_RH_OWNER, password(), srkTemplate(options.primaryKeyType ?? "rsa"));
     try {
@@ -322,12 +318,41 @@ export class Tpm2Backend implements Tpm {
       session.authValue = new Uint8Array(0);
       session.attributes = SESSION.continueSession;
       await this.cmd.dictionaryAttackParameters(TPM_RH_LOCKOUT, session, DA_MAX_TRIES, DA_RECOVERY_TIME, DA_LOCKOUT_RECOVERY);
-      const lockout = this.cmd.random(32);
+      // Heads makes the lockout authorization random, as its firmware leaves the platform
+      // hierarchy open for the next clear; where the firmware locks it (SeaBIOS), the lockout
+      // hierarchy is the only way to clear again, so it takes the owner passphrase.
       session.attributes = SESSION.decrypt; // last use: the TPM flushes it
-      await this.cmd.hierarchyChangeAuth(TPM_RH_LOCKOUT, session, lockout);
-      lockout.fill(0);
+      await this.cmd.hierarchyChangeAuth(TPM_RH_LOCKOUT, session, owner.slice());
     } finally {
       await this.release(session);
+    }
+  }
+
+  /** TPM2_Clear through the platform hierarchy (open in firmware), else through the lockout hierarchy. */
+  private async clearTpm(currentOwner?: Secret): Promise<void> {
+    const refusals: number[] = [RC.BAD_AUTH, RC.AUTH_FAIL, RC.HIERARCHY];
+    const authFailure = (e: unknown) => e instanceof TpmResponseError && refusals.includes(rcBase(e.rc));
+    try {
+      await this.cmd.clearControl(TPM_RH_PLATFORM, password(), false);
+      await this.cmd.clear(TPM_RH_PLATFORM, password());
+      return;
+    } catch (e) {
+      if (!authFailure(e)) throw e;
+    }
+    // A wrong lockout authorization locks the lockout hierarchy until the next boot, so it is
+    // tried only when the TPM says one is set, and then only with the passphrase given.
+    const permanent = (await this.cmd.getProperties(TPM_PT_PERMANENT, 1)).get(TPM_PT_PERMANENT) ?? 0;
+    const lockoutAuthSet = (permanent & PERMANENT_LOCKOUT_AUTH_SET) !== 0;
+    if (lockoutAuthSet && currentOwner === undefined) {
+      throw new TpmClearAuthError("the TPM's platform hierarchy is locked (by the firmware, or by finalize before a kexec) and the TPM has an owner: give the current TPM owner passphrase to clear it");
+    }
+    // Only the platform can undo a ClearControl(disable); lockout can clear while clearing is allowed.
+    const auth = password(lockoutAuthSet ? bytesOf(currentOwner) : undefined);
+    try {
+      await this.cmd.clear(TPM_RH_LOCKOUT, auth);
+    } catch (e) {
+      if (authFailure(e)) throw new TpmClearAuthError("the current TPM owner passphrase was not accepted for clearing the TPM; the TPM refuses further tries until the next boot");
+      throw e;
     }
   }
 
@@ -335,14 +360,21 @@ export class Tpm2Backend implements Tpm {
     if (this.cmd.transport.resourceManaged === false) await this.flushAll();
     const platformAuth = this.cmd.random(32);
     let session: Session | undefined;
+    const lockedAlready = (e: unknown) => e instanceof TpmResponseError && [RC.BAD_AUTH, RC.AUTH_FAIL].includes(rcBase(e.rc) as 0xa2 | 0x8e);
     try {
       session = await this.saltedSession("hmac");
       session.attributes = SESSION.decrypt;
       await this.cmd.hierarchyChangeAuth(TPM_RH_PLATFORM, session, platformAuth);
     } catch (e) {
+      // The firmware (SeaBIOS) set its own platform password: the hierarchy is locked already, which is the point.
+      if (lockedAlready(e)) return;
       // No SRK (an unowned TPM): lock the platform hierarchy anyway, auth in clear.
       if (!(e instanceof TpmError) || e instanceof TpmResponseError) throw e;
-      await this.cmd.hierarchyChangeAuth(TPM_RH_PLATFORM, password(), platformAuth);
+      try {
+        await this.cmd.hierarchyChangeAuth(TPM_RH_PLATFORM, password(), platformAuth);
+      } catch (e2) {
+        if (!lockedAlready(e2)) throw e2;
+      }
     } finally {
       await this.release(session);
       platformAuth.fill(0);

@@ -140,6 +140,7 @@ export const RC = {
   REBOOT: 0x130,
   NV_UNINITIALIZED: 0x14a,
   NV_DEFINED: 0x14c,
+  HIERARCHY: 0x85,
   HANDLE: 0x8b,
   AUTH_FAIL: 0x8e,
   BAD_AUTH: 0xa2,
