@@ -12,7 +12,8 @@ import { startSwtpmPty } from "../test/support/swtpm.ts";
 import { makeRoot } from "../test/unit/flows/fixture.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
-const binary = join(repo, "dist/bootward");
+// BOOTWARD_BENCH_BINARY compares another build (say, the one before a change) under the same load.
+const binary = process.env.BOOTWARD_BENCH_BINARY ?? join(repo, "dist/bootward");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]/g;
@@ -22,7 +23,10 @@ interface Timing {
   keyRedraw: number;
 }
 
-/** One run: spawn → "Boot Menu" on screen; Down → "> o  Options" on screen; then p. */
+// The highlighted menu line: "> d  Default boot".
+const HIGHLIGHT = /^> (\S) {2}/m;
+
+/** One run: spawn → "Boot Menu" on screen; Down → another item highlighted; then p. */
 function once(root: string, tpm: string): Promise<Timing> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, TERM: "linux" };
@@ -35,6 +39,7 @@ function once(root: string, tpm: string): Promise<Timing> {
     let firstFrame = 0;
     let keySent = 0;
     let keyRedraw = 0;
+    let highlighted = "";
     const timer = setTimeout(() => {
       child.kill();
       reject(new Error(`bootward menu showed no main menu within 10 s: ${screen.replace(ANSI, "").slice(-500)}`));
@@ -42,15 +47,16 @@ function once(root: string, tpm: string): Promise<Timing> {
     child.stdout!.on("data", (d: Buffer) => {
       screen += d.toString("utf8");
       const text = screen.replace(ANSI, "");
-      if (!firstFrame && text.includes("Boot Menu")) {
+      if (!firstFrame && text.includes("Boot Menu") && HIGHLIGHT.test(text)) {
         firstFrame = ms();
+        highlighted = HIGHLIGHT.exec(text)![1]!;
         screen = "";
         // Let the first frame settle before timing a key.
         setTimeout(() => {
           keySent = ms();
           child.stdin!.write("\u001b[B");
         }, 200);
-      } else if (keySent && !keyRedraw && text.includes("> o  Options")) {
+      } else if (keySent && !keyRedraw && HIGHLIGHT.exec(text) && HIGHLIGHT.exec(text)![1] !== highlighted) {
         keyRedraw = ms() - keySent;
         child.stdin!.write("p");
       }

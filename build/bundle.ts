@@ -54,6 +54,7 @@ const SOURCE_PATCHES: { file: RegExp; edits: [string, string][]; why: string }[]
 function firmwarePlugin(): Plugin {
   const yoga = resolvePackageFile("yoga-layout/asmjs-sync").replace(/asmjs-sync-node\.js$/, "asmjs-sync-web.js");
   const stringWidth = join(moduleDir, "string-width/index.js");
+  const fastStringWidth = join(repoRoot, "runtime/host/quickjs/string-width.ts");
   const emptyModule = join(shimDir, "empty.ts");
   return {
     name: "bootward-firmware",
@@ -77,7 +78,8 @@ function firmwarePlugin(): Plugin {
       }));
       b.onResolve({ filter: /^yoga-layout$/ }, () => ({ path: join(repoRoot, "runtime/host/quickjs/yoga.ts") }));
       b.onResolve({ filter: /^yoga-layout\/asmjs-sync$/ }, () => ({ path: yoga }));
-      b.onResolve({ filter: /^string-width$/ }, () => ({ path: stringWidth }));
+      // Every importer gets the fast wrapper; the wrapper itself gets the package.
+      b.onResolve({ filter: /^string-width$/ }, (args) => ({ path: args.importer === fastStringWidth ? stringWidth : fastStringWidth }));
       // The browser build of openpgp: it finds Web Crypto on `self`, where the shims put it;
       // the Node build would import node:crypto.
       b.onResolve({ filter: /^openpgp$/ }, () => ({ path: join(moduleDir, "openpgp/dist/openpgp.mjs") }));

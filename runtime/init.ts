@@ -9,7 +9,7 @@ import { createConsoleUi } from "./flows/console-ui.ts";
 const FIRMWARE_SHELL = ["setsid", "cttyhack", "sh"];
 
 // The serial line is /dev/console (the last console= on the cmdline); the framebuffer's
-// tty1 shows a copy of the screen.
+// tty1 shows the same screen and its keyboard (USB or PS/2) drives it too.
 const TTY1 = "/dev/tty1";
 
 /** The kernel runs /init with no arguments; any other name or an argument means the tool. */
@@ -22,7 +22,7 @@ export function bootAsPid1(sys: Sys): Promise<never> {
   return runAsPid1(sys, async () => {
     await mountEarlyFilesystems(sys);
     await loadModules(sys, (line) => sys.console.write(line + "\r\n"));
-    const ui = createConsoleUi(sys, { mirror: TTY1 });
+    const ui = createConsoleUi(sys, { second: TTY1 });
     let choice;
     try {
       choice = await runBootFlow(await startFlows(sys, ui, { root: "/", firmware: true, shell: FIRMWARE_SHELL }));

@@ -173,8 +173,17 @@ export function createInkPrompt(options: InkPromptOptions): InkPrompt {
     incrementalRendering: false,
     maxFps: 60,
   });
+  // Changes made in one turn (a flow sets the status, then asks) become one frame: each
+  // rerender is a full React pass and layout, which costs QuickJS tens of milliseconds.
+  // Microtasks run before the next I/O callback, so a key never reaches a screen not yet drawn.
+  let redrawQueued = false;
   const redraw = () => {
-    if (!closed) ink.rerender(tree());
+    if (closed || redrawQueued) return;
+    redrawQueued = true;
+    queueMicrotask(() => {
+      redrawQueued = false;
+      if (!closed) ink.rerender(tree());
+    });
   };
 
   const deliver = (keys: Key[]) => {

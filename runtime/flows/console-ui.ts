@@ -2,7 +2,7 @@
 // firmware, Node's own on a host). It can step aside for an interactive program (the
 // recovery shell) and come back, and be rebuilt after an error.
 import { createInkPrompt, type InkPrompt, type InputStream, type OutputStream } from "../../ui/ink-prompt.tsx";
-import type { Device, Sys } from "../host/sys.ts";
+import type { Sys, Terminal } from "../host/sys.ts";
 import { describeError } from "../errors.ts";
 import type { FlowUi } from "./context.ts";
 
@@ -29,16 +29,15 @@ export class ConsoleUiError extends Error {
 /**
  * Copies the screen to a second terminal (tty1 on the framebuffer while the serial line is
  * /dev/console). Its size is the primary's, so both show the same 80×24 (or larger) frame.
- * A mirror that stops taking writes is dropped rather than taking the UI down with it.
+ * A terminal that stops taking writes is dropped rather than taking the UI down with it.
  */
-function mirrored(primary: OutputStream, mirror: Device): OutputStream {
-  const encoder = new TextEncoder();
+function mirrored(primary: OutputStream, second: Terminal): OutputStream {
   let alive = true;
   return {
     write(data: string) {
       if (alive) {
         try {
-          mirror.write(encoder.encode(data));
+          second.write(data);
         } catch {
           alive = false;
         }
@@ -59,9 +58,44 @@ function mirrored(primary: OutputStream, mirror: Device): OutputStream {
   };
 }
 
+/**
+ * Keys from both keyboards: the console's and the second terminal's (a USB keyboard on
+ * tty1). Raw mode goes on and off on both together, so a shell finds both cooked.
+ */
+function merged(primary: InputStream, second: Terminal, warn: (why: string) => void): InputStream {
+  const stops = new Map<(chunk: Uint8Array | string) => void, () => void>();
+  return {
+    on(event, listener) {
+      primary.on(event, listener);
+      if (!stops.has(listener)) stops.set(listener, second.onKeys(listener));
+      return this;
+    },
+    off(event, listener) {
+      primary.off(event, listener);
+      stops.get(listener)?.();
+      stops.delete(listener);
+      return this;
+    },
+    get isTTY() {
+      return primary.isTTY;
+    },
+    setRawMode(raw: boolean) {
+      primary.setRawMode?.(raw);
+      try {
+        second.setRaw(raw);
+      } catch (error) {
+        warn(describeError(error));
+      }
+      return this;
+    },
+    pause: () => primary.pause?.(),
+    resume: () => primary.resume?.(),
+  };
+}
+
 export interface ConsoleUiOptions {
-  /** A terminal device that shows a copy of the screen (output only). */
-  mirror?: string;
+  /** A second terminal that shows the screen and whose keyboard drives it too. */
+  second?: string;
 }
 
 export function createConsoleUi(sys: Sys, options: ConsoleUiOptions = {}): FlowUi {
@@ -69,20 +103,23 @@ export function createConsoleUi(sys: Sys, options: ConsoleUiOptions = {}): FlowU
   if (!proc?.stdout || !proc.stdin) throw new ConsoleUiError("there is no process.stdout/stdin (the QuickJS shims were not loaded)");
   const color = colourFor(sys.env("TERM"));
   let stdout = proc.stdout;
-  let mirrorDevice: Device | null = null;
-  if (options.mirror) {
+  let stdin = proc.stdin;
+  let second: Terminal | null = null;
+  if (options.second) {
+    const where = options.second;
     try {
-      mirrorDevice = sys.openDevice(options.mirror, "rw");
-      stdout = mirrored(proc.stdout, mirrorDevice);
+      second = sys.openTerminal(where);
+      stdout = mirrored(proc.stdout, second);
+      stdin = merged(proc.stdin, second, (why) => sys.console.writeError(`keys on ${where}: ${why}\n`));
     } catch (error) {
-      sys.console.writeError(`no copy of the screen on ${options.mirror}: ${describeError(error)}\n`);
+      sys.console.writeError(`${where} shows no copy of the screen and takes no keys: ${describeError(error)}\n`);
     }
   }
   const clear = "\u001b[2J\u001b[H";
   const open = (): InkPrompt => {
     // ink draws relative to the cursor: start from a clear screen, not below kernel messages or a shell's output.
     stdout.write(clear);
-    return createInkPrompt({ stdout, stdin: proc.stdin, color, clock: () => sys.now() });
+    return createInkPrompt({ stdout, stdin, color, clock: () => sys.now() });
   };
   let current: InkPrompt | null = open();
   const live = (): InkPrompt => (current ??= open());
@@ -113,8 +150,8 @@ export function createConsoleUi(sys: Sys, options: ConsoleUiOptions = {}): FlowU
     close() {
       current?.close();
       current = null;
-      mirrorDevice?.close();
-      mirrorDevice = null;
+      second?.close();
+      second = null;
     },
   };
 }

@@ -35,6 +35,20 @@ export interface Device {
 
 export type KeyHandler = (bytes: Uint8Array) => void;
 
+/**
+ * A terminal other than the console that the screen is also drawn on and typed on: tty1,
+ * the framebuffer console with a USB or PS/2 keyboard, while /dev/console is the serial line.
+ */
+export interface Terminal {
+  write(text: string): void;
+  /** As Console.setRaw, for this terminal. */
+  setRaw(raw: boolean): void;
+  /** Deliver input bytes as they arrive; returns a function that stops delivery. */
+  onKeys(handler: KeyHandler): () => void;
+  /** Stops reading, leaves raw mode and closes the device. */
+  close(): void;
+}
+
 export interface Console {
   /** Columns and rows of the terminal, or 80×24 when it cannot tell (a serial line). */
   size(): { columns: number; rows: number };
@@ -66,11 +80,15 @@ export interface Sys {
   exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
 
   openDevice(path: string, mode: "r" | "rw"): Device;
+  /** Opens a terminal device (never as our controlling terminal); fails if it is not a terminal. */
+  openTerminal(path: string): Terminal;
 
   console: Console;
 
   /** Milliseconds since the Unix epoch. */
   now(): number;
+  /** Sets the system clock and the RTC to `ms` since the epoch (Heads' change-time); refused on a host. */
+  setClock(ms: number): Promise<void>;
   /** A monotonic clock in milliseconds, for timing. */
   monotonic(): number;
   sleep(ms: number): Promise<void>;

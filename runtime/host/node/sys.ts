@@ -2,9 +2,10 @@
 // host (power off, reboot, mount) instead of pretending to do it.
 import * as fs from "node:fs";
 import { spawn } from "node:child_process";
+import { ReadStream } from "node:tty";
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type { Console, Device, ExecOptions, ExecResult, FileStat, Sys } from "../sys.ts";
+import type { Console, Device, ExecOptions, ExecResult, FileStat, KeyHandler, Sys, Terminal } from "../sys.ts";
 import { SysError } from "../sys.ts";
 
 function wrap<T>(path: string, action: () => T): T {
@@ -36,6 +37,49 @@ class NodeDevice implements Device {
   }
   close(): void {
     fs.closeSync(this.fd);
+  }
+}
+
+class NodeTerminal implements Terminal {
+  private readonly input: ReadStream;
+  private open = true;
+
+  constructor(private readonly fd: number) {
+    this.input = new ReadStream(fd);
+    this.input.pause();
+  }
+
+  write(text: string): void {
+    fs.writeSync(this.fd, text);
+  }
+  setRaw(raw: boolean): void {
+    if (this.open) this.input.setRawMode(raw);
+  }
+  onKeys(handler: KeyHandler): () => void {
+    const listener = (chunk: Buffer) => handler(new Uint8Array(chunk));
+    this.input.on("data", listener);
+    this.input.resume();
+    return () => {
+      this.input.off("data", listener);
+      if (this.input.listenerCount("data") === 0) this.input.pause();
+    };
+  }
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.input.setRawMode(false);
+    // The stream owns the descriptor and closes it.
+    this.input.destroy();
+  }
+
+  static openAt(path: string): NodeTerminal {
+    const fd = wrap(path, () => fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOCTTY));
+    try {
+      return new NodeTerminal(fd);
+    } catch (error) {
+      fs.closeSync(fd);
+      throw new SysError(`${path} is not a terminal: ${(error as Error).message}`, path);
+    }
   }
 }
 
@@ -94,8 +138,12 @@ export function createNodeSys(): Sys {
     symlink: (target, path) => wrap(path, () => fs.symlinkSync(target, path)),
     exec: (argv, options) => execNode(argv, options),
     openDevice: (path, mode) => wrap(path, () => new NodeDevice(fs.openSync(path, mode === "rw" ? "r+" : "r"))),
+    openTerminal: (path) => NodeTerminal.openAt(path),
     console: new NodeConsole(),
     now: () => Date.now(),
+    setClock: async () => {
+      throw new SysError("refusing to set the clock: this is a host, not the firmware");
+    },
     monotonic: () => performance.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     setTimer: (ms, callback) => {

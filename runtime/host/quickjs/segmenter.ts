@@ -6,17 +6,6 @@
 const MARK = /\p{M}/u;
 const ZWJ = 0x200d;
 
-function isExtend(cp: number, ch: string): boolean {
-  return (
-    (cp >= 0xfe00 && cp <= 0xfe0f) ||
-    (cp >= 0xe0100 && cp <= 0xe01ef) ||
-    (cp >= 0x1f3fb && cp <= 0x1f3ff) ||
-    (cp >= 0xe0020 && cp <= 0xe007f) ||
-    cp === 0x200c ||
-    MARK.test(ch)
-  );
-}
-
 function isRegional(cp: number): boolean {
   return cp >= 0x1f1e6 && cp <= 0x1f1ff;
 }
@@ -25,39 +14,60 @@ function isHangulTrailing(cp: number): boolean {
   return (cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff);
 }
 
+/** Whether the code point joins the cluster before it (ZWJ aside). */
+function extendsCluster(cp: number): boolean {
+  // Below the combining diacritics nothing extends: the common case, decided without a regex.
+  if (cp < 0x300) return false;
+  return (
+    (cp >= 0xfe00 && cp <= 0xfe0f) ||
+    (cp >= 0xe0100 && cp <= 0xe01ef) ||
+    (cp >= 0x1f3fb && cp <= 0x1f3ff) ||
+    (cp >= 0xe0020 && cp <= 0xe007f) ||
+    cp === 0x200c ||
+    isHangulTrailing(cp) ||
+    MARK.test(String.fromCodePoint(cp))
+  );
+}
+
 export interface SegmentData {
   segment: string;
   index: number;
   input: string;
 }
 
-function* graphemes(input: string): Generator<SegmentData> {
-  const chars = Array.from(input);
-  let index = 0;
+const width = (cp: number) => (cp > 0xffff ? 2 : 1);
+
+/**
+ * All clusters at once, walking code units: ink measures and slices every line of every
+ * frame through this, and on QuickJS a generator over Array.from(input) cost more than the
+ * rest of a frame.
+ */
+function graphemes(input: string): SegmentData[] {
+  const out: SegmentData[] = [];
+  const n = input.length;
   let i = 0;
-  while (i < chars.length) {
+  while (i < n) {
     const start = i;
-    const first = chars[i]!.codePointAt(0)!;
-    i++;
-    if (first === 0x0d && chars[i] === "\n") i++;
-    else if (first !== 0x0a && first !== 0x0d) {
-      if (isRegional(first) && i < chars.length && isRegional(chars[i]!.codePointAt(0)!)) i++;
-      while (i < chars.length) {
-        const ch = chars[i]!;
-        const cp = ch.codePointAt(0)!;
-        if (isExtend(cp, ch) || isHangulTrailing(cp)) {
-          i++;
-        } else if (cp === ZWJ) {
+    const first = input.codePointAt(i)!;
+    i += width(first);
+    if (first === 0x0d) {
+      if (input.charCodeAt(i) === 0x0a) i++;
+    } else if (first !== 0x0a) {
+      if (isRegional(first) && i < n && isRegional(input.codePointAt(i)!)) i += 2;
+      while (i < n) {
+        const cp = input.codePointAt(i)!;
+        if (cp === ZWJ) {
           i++;
           // A joiner glues the next pictograph onto this cluster.
-          if (i < chars.length) i++;
+          if (i < n) i += width(input.codePointAt(i)!);
+        } else if (extendsCluster(cp)) {
+          i += width(cp);
         } else break;
       }
     }
-    const segment = chars.slice(start, i).join("");
-    yield { segment, index, input };
-    index += segment.length;
+    out.push({ segment: input.slice(start, i), index: start, input });
   }
+  return out;
 }
 
 export class SegmenterShim {
@@ -72,11 +82,21 @@ export class SegmenterShim {
 
   segment(input: string) {
     const text = String(input);
+    let clusters: SegmentData[] | null = null;
+    const all = () => (clusters ??= graphemes(text));
     return {
-      [Symbol.iterator]: () => graphemes(text),
+      [Symbol.iterator]: () => all()[Symbol.iterator](),
+      /** The cluster holding a code unit; slice-ansi asks this for every index of a string. */
       containing(codeUnitIndex = 0): SegmentData | undefined {
-        for (const s of graphemes(text)) {
-          if (codeUnitIndex >= s.index && codeUnitIndex < s.index + s.segment.length) return s;
+        const list = all();
+        let low = 0;
+        let high = list.length - 1;
+        while (low <= high) {
+          const mid = (low + high) >> 1;
+          const s = list[mid]!;
+          if (codeUnitIndex < s.index) high = mid - 1;
+          else if (codeUnitIndex >= s.index + s.segment.length) low = mid + 1;
+          else return s;
         }
         return undefined;
       },

@@ -1,10 +1,10 @@
 // Sys over QuickJS's std and os modules: what the firmware binary uses to reach the machine.
 import * as os from "os";
 import * as std from "std";
-import { SysError, type Console, type Device, type ExecOptions, type ExecResult, type FileStat, type KeyHandler, type Sys } from "../sys.ts";
+import { SysError, type Console, type Device, type ExecOptions, type ExecResult, type FileStat, type KeyHandler, type Sys, type Terminal } from "../sys.ts";
 import { fillRandom } from "./random.ts";
 import { subscribeStdin } from "./stdin-reader.ts";
-import { enterRawMode, leaveRawMode } from "./tty-mode.ts";
+import { enterRawMode, leaveRawMode, setTerminalMode } from "./tty-mode.ts";
 
 const ENOENT = 2;
 const ENOTDIR = 20;
@@ -220,6 +220,61 @@ function openDevice(path: string, mode: "r" | "rw"): Device {
   };
 }
 
+// Not among QuickJS's os constants; the same value on x86 and ARM Linux.
+const O_NOCTTY = 0o400;
+
+function openTerminal(path: string): Terminal {
+  // PID 1 has no controlling terminal; without O_NOCTTY this one would become it.
+  const fd = check(`open ${path}`, path, os.open(path, os.O_RDWR | O_NOCTTY));
+  if (!os.isatty(fd)) {
+    os.close(fd);
+    throw new SysError(`${path} is not a terminal`, path);
+  }
+  const encoder = new TextEncoder();
+  const handlers = new Set<KeyHandler>();
+  const buffer = new ArrayBuffer(4096);
+  let raw = false;
+  let open = true;
+  const onReadable = () => {
+    const n = os.read(fd, buffer, 0, buffer.byteLength);
+    // A hung-up terminal reads as end of file: stop listening instead of spinning.
+    if (n <= 0) {
+      os.setReadHandler(fd, null);
+      return;
+    }
+    const bytes = new Uint8Array(buffer.slice(0, n));
+    for (const handler of [...handlers]) handler(bytes);
+  };
+  return {
+    write(text) {
+      if (!open) throw new SysError(`${path} is closed`, path);
+      writeAll(fd, encoder.encode(text), `write ${path}`, path);
+    },
+    setRaw(wanted) {
+      if (!open || wanted === raw) return;
+      if (!setTerminalMode(fd, wanted)) throw new SysError(`stty could not put ${path} in ${wanted ? "raw" : "cooked"} mode`, path);
+      raw = wanted;
+    },
+    onKeys(handler) {
+      if (!open) throw new SysError(`${path} is closed`, path);
+      handlers.add(handler);
+      if (handlers.size === 1) os.setReadHandler(fd, onReadable);
+      return () => {
+        handlers.delete(handler);
+        if (handlers.size === 0 && open) os.setReadHandler(fd, null);
+      };
+    },
+    close() {
+      if (!open) return;
+      handlers.clear();
+      os.setReadHandler(fd, null);
+      if (raw) setTerminalMode(fd, false);
+      open = false;
+      os.close(fd);
+    },
+  };
+}
+
 function makeConsole(): Console {
   return {
     size() {
@@ -316,9 +371,21 @@ export function createQuickJsSys(): Sys {
 
     exec: execProgram,
     openDevice,
+    openTerminal,
     console: makeConsole(),
 
     now: () => Date.now(),
+    async setClock(ms) {
+      // busybox date takes "YYYY-MM-DD hh:mm:ss"; the RTC keeps UTC, as the kernel reads it at boot.
+      const stamp = new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+      for (const argv of [["date", "-u", "-s", stamp], ["hwclock", "-u", "-w"]]) {
+        const result = await execProgram(argv);
+        if (result.status !== 0) {
+          const why = new TextDecoder().decode(result.stderr).trim() || `exit status ${result.status}`;
+          throw new SysError(`${argv[0]} could not set the clock to ${stamp} UTC: ${why}`);
+        }
+      }
+    },
     monotonic: () => (perf ? perf.now() : Date.now()),
     sleep: (ms) => new Promise<void>((resolve) => void os.setTimeout(resolve, ms)),
     setTimer(ms, callback) {

@@ -31,3 +31,19 @@ export function leaveRawMode(): boolean {
   raw = false;
   return true;
 }
+
+// The settings os.ttySetRaw gives the console, as stty words, so both terminals behave alike.
+const RAW_SETTINGS = ["-ignbrk", "-brkint", "-parmrk", "-istrip", "-inlcr", "-igncr", "-icrnl", "-ixon", "opost",
+  "-echo", "-echonl", "-icanon", "-iexten", "-parenb", "cs8", "min", "1", "time", "0"];
+
+/**
+ * Raw or cooked mode on a terminal other than fd 0. stty (on that fd as its stdin) does
+ * both ways: os.ttySetRaw would record this terminal's settings as the ones to restore on
+ * fd 0 at exit. False when stty is missing or refuses.
+ */
+export function setTerminalMode(fd: number, raw: boolean): boolean {
+  const stty = findProgram("stty");
+  if (!stty) return false;
+  const args = raw ? RAW_SETTINGS : ["sane"];
+  return os.exec([stty, ...args], { block: true, usePath: false, file: stty, stdin: fd }) === 0;
+}
