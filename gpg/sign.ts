@@ -2,6 +2,7 @@
 // (openpgp.js, the OEM reset's fresh key or a backup drive's subkeys); a smartcard signer
 // can implement the same face later.
 import * as openpgp from "openpgp";
+import { SignerError } from "./errors.ts";
 
 export interface Signer {
   /** Fingerprint of the signing key, uppercase hex as GnuPG prints it. */
@@ -10,9 +11,7 @@ export interface Signer {
   signDetached(data: Uint8Array): Promise<string>;
 }
 
-export class SignerError extends Error {
-  override readonly name = "SignerError";
-}
+export { SignerError };
 
 /** A signer over an armoured or binary secret key, unlocked with its passphrase when it has one. */
 export async function inMemorySigner(secretKey: Uint8Array | string, passphrase?: string): Promise<Signer> {

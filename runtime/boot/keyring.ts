@@ -3,7 +3,6 @@
 import type { PublicKey } from "openpgp";
 import type { Sys } from "../host/sys.ts";
 import { resolvePath } from "../paths.ts";
-import { readKeyring } from "../../gpg/verify.ts";
 
 export const ROM_KEYRINGS = ["/.gnupg/pubring.kbx", "/.gnupg/pubring.gpg", "/.gnupg/pubring.asc"] as const;
 
@@ -19,7 +18,11 @@ export async function readRomKeyring(sys: Sys, root: string, override?: string):
   const candidates = override ? [override] : [...ROM_KEYRINGS];
   for (const c of candidates) {
     const path = resolvePath(root, c);
-    if (sys.stat(path)) return readKeyring(sys.readFile(path));
+    if (sys.stat(path)) {
+      // openpgp loads only when a keyring is really read.
+      const { readKeyring } = await import("../../gpg/verify.ts");
+      return readKeyring(sys.readFile(path));
+    }
   }
   throw new KeyringMissingError(candidates);
 }

@@ -9,6 +9,14 @@ import { describeError } from "../errors.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import type { AttestationProvider, FlowContext, FlowUi } from "./context.ts";
 import { guarded } from "./error-screen.ts";
+import { flashDevice, FlashError } from "../flash/device.ts";
+import { CbfsError } from "../flash/cbfs.ts";
+import { loadUserFiles, userFilesPcr } from "../measure/user-files.ts";
+import { TpmError } from "../../tpm/errors.ts";
+import { SysError } from "../host/sys.ts";
+import { createAttestation } from "./attestation.ts";
+import { liveTotpUi } from "./live-totp.ts";
+import { attestationAtStartup } from "./totp-failure.ts";
 import { mainMenu } from "./main-menu.ts";
 import { measureBoot } from "./measurement.ts";
 import { prepareForPowerChange, type PowerChoice } from "./power.ts";
@@ -27,11 +35,28 @@ export interface BootFlowOptions {
   openTpm?: () => Promise<Tpm>;
 }
 
+/**
+ * The owner's keyring and config.user from the ROM, measured into PCR 7 before use; the
+ * config is read again since config.user may have come with them. Returns what went wrong.
+ */
+async function installRomFiles(ctx: FlowContext): Promise<string | null> {
+  try {
+    const flash = flashDevice(ctx.sys, ctx.config, ctx.root);
+    if (!flash) return null;
+    await loadUserFiles(ctx.sys, ctx.root, flash, ctx.tpm, userFilesPcr(ctx.config.CONFIG_PCR));
+    ctx.config = readBoardConfig(ctx.sys, ctx.root);
+    return null;
+  } catch (error) {
+    if (!(error instanceof FlashError || error instanceof CbfsError || error instanceof TpmError || error instanceof SysError)) throw error;
+    return `${describeError(error)}\n\nThe keyring and settings kept in the ROM are not in use, so /boot cannot be verified with them. If an OEM factory reset was interrupted, run it again from Options.`;
+  }
+}
+
 /** Builds the flow context: board config, the TPM (its failure is remembered, not thrown) and the boot measurement. */
 export async function startFlows(sys: Sys, ui: FlowUi, options: BootFlowOptions): Promise<FlowContext> {
   const ctx: FlowContext = {
     sys,
-    ui,
+    ui: liveTotpUi(ui, sys, () => ctx.attestation),
     root: options.root,
     config: readBoardConfig(sys, options.root),
     tpm: null,
@@ -45,12 +70,23 @@ export async function startFlows(sys: Sys, ui: FlowUi, options: BootFlowOptions)
   } catch (error) {
     ctx.tpmError = describeError(error);
   }
+  ctx.romProblem = (await installRomFiles(ctx)) ?? undefined;
+  if (ctx.tpm && !ctx.attestation) ctx.attestation = createAttestation(ctx.tpm, sys, ctx.config, options.root);
   return ctx;
 }
 
 /** Runs the menus until the user chooses power off (or reboot from the error screen); the TPM is shut down on the way out. */
 export async function runBootFlow(ctx: FlowContext): Promise<PowerChoice> {
-  const choice = await guarded(ctx, () => mainMenu(ctx));
+  let checked = false;
+  const choice = await guarded(ctx, async () => {
+    // gui-init checks the TOTP once, before its first main menu; an error screen's "menu" goes straight back to the menu.
+    if (!checked) {
+      checked = true;
+      if (ctx.romProblem) await ctx.ui.prompt.message({ title: "The settings in the ROM could not be used", text: ctx.romProblem, tone: "error" });
+      await attestationAtStartup(ctx);
+    }
+    return mainMenu(ctx);
+  });
   const problem = await prepareForPowerChange(ctx);
   ctx.ui.close();
   if (problem) ctx.sys.console.writeError(`${problem}\n`);

@@ -3,16 +3,21 @@
 import type { Sys } from "../host/sys.ts";
 import type { Config } from "../config/parse.ts";
 import type { Tpm } from "../../tpm/index.ts";
-import type { Prompt, TotpStatus } from "../../ui/prompt.ts";
+import type { Integrity, Prompt, TotpStatus } from "../../ui/prompt.ts";
+import type { TotpFailure } from "../attest/unseal.ts";
 
 /**
- * The TOTP/HOTP side (runtime/attest) plugs in here once it exists; without a provider
- * the header and the main menu say "not configured".
+ * The TOTP/HOTP side (runtime/attest/provider.ts over the TPM); without a provider the
+ * header and the main menu say "not configured".
  */
 export interface AttestationProvider {
   status(): Promise<TotpStatus | null>;
   /** HOTP result in Heads' words ("Success", "Invalid code" …), or null without a dongle. */
   hotp?(): Promise<string | null>;
+  /** What the last status() found: the header's integrity colour and its reason. */
+  integrity?(): { integrity: Integrity; reason: string };
+  /** Why the last status() had no code although a secret is sealed; null otherwise. */
+  failure?(): TotpFailure["failure"] | null;
 }
 
 export interface FlowUi {
@@ -34,6 +39,8 @@ export interface FlowContext {
   /** Null when no TPM could be opened; tpmError then says why. */
   tpm: Tpm | null;
   tpmError?: string;
+  /** Why the owner's files in the ROM (keyring, config.user) could not be used at startup. */
+  romProblem?: string;
   /** PID 1 on the firmware: power off and reboot act on the machine. */
   firmware: boolean;
   attestation?: AttestationProvider;

@@ -5,7 +5,7 @@ import type { Status, TotpStatus } from "../../ui/prompt.ts";
 import { describeError } from "../errors.ts";
 import { boardName, type FlowContext } from "./context.ts";
 import { optionsMenu } from "./options.ts";
-import { defaultBoot } from "./os-boot.ts";
+import { takeAttestationChange } from "./attestation.ts";
 import type { PowerChoice } from "./power.ts";
 import { showSystemInfo } from "./system-info.ts";
 
@@ -46,8 +46,9 @@ export function attestationLine(view: AttestationView): string {
 }
 
 function headerStatus(ctx: FlowContext, view: AttestationView): Status {
-  // Nothing verifies integrity yet: until TOTP and /boot checks land it is "unknown", never "ok".
-  return { board: boardName(ctx.config), integrity: "unknown", reason: "not verified yet", totp: view.totp, hotp: view.hotp };
+  // Green only when the TOTP secret unsealed; without a provider nothing vouches for the firmware.
+  const { integrity, reason } = ctx.attestation?.integrity?.() ?? { integrity: "unknown", reason: "not verified yet" };
+  return { board: boardName(ctx.config), integrity, reason, totp: view.totp, hotp: view.hotp };
 }
 
 /** Loops until the user chooses to power off; the caller does it. */
@@ -69,13 +70,15 @@ export async function mainMenu(ctx: FlowContext): Promise<PowerChoice> {
     });
     switch (choice) {
       case "default":
-        await defaultBoot(ctx);
+        // Lazily: the verifier brings openpgp, which the first frame does not need.
+        await (await import("./os-boot.ts")).defaultBoot(ctx);
         break;
       case "refresh":
         view = await readAttestation(ctx);
         break;
       case "options":
         await optionsMenu(ctx);
+        if (takeAttestationChange(ctx)) view = await readAttestation(ctx);
         break;
       case "info":
         await showSystemInfo(ctx);

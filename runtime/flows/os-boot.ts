@@ -4,19 +4,11 @@
 // boots unverified. A failed check never boots: it names the check and the files, and
 // offers the way on.
 import type { MenuItem } from "../../ui/prompt.ts";
-import { BootConfigError, type BootEntry } from "../boot/entries/index.ts";
-import { SysError } from "../host/sys.ts";
+import type { BootEntry } from "../boot/entries/index.ts";
 import { TpmError } from "../../tpm/errors.ts";
-import { SignerError } from "../../gpg/sign.ts";
+import { isBootProblem } from "./boot-problems.ts";
 import {
-  BootNameError,
-  BootSignError,
-  BootSymlinkError,
-  BootTreeError,
   BootVerifyError,
-  HashToolError,
-  ListFormatError,
-  SignedSetError,
   describePlan,
   executePlan,
   KexecError,
@@ -30,7 +22,7 @@ import {
   type VerifiedBoot,
   type UnsafeBoot,
 } from "../boot/index.ts";
-import { BootDeviceError, mountBoot, withWritableBoot } from "../boot/device.ts";
+import { mountBoot, withWritableBoot } from "../boot/device.ts";
 import { readRomKeyring } from "../boot/keyring.ts";
 import { cmdlineRules, verifyPolicy } from "../boot/policy.ts";
 import { resolvePath } from "../paths.ts";
@@ -40,12 +32,6 @@ import { recoveryShell, restrictedBoot } from "./recovery.ts";
 
 export const VERIFY_FAILED_TITLE = "/boot integrity check failed";
 
-const BOOT_PROBLEMS = [BootDeviceError, BootNameError, BootTreeError, BootSymlinkError, BootConfigError, HashToolError, SignedSetError, ListFormatError, BootSignError, KexecError, SignerError, TpmError, SysError];
-
-/** A failure the user can act on (a disk, a file, a key, the TPM), as opposed to a bug for the error screen. */
-export function isBootProblem(error: unknown): error is Error {
-  return BOOT_PROBLEMS.some((kind) => error instanceof kind);
-}
 
 /** Mounts /boot (firmware) and finishes a signing that a power cut interrupted; null after telling the user why not. */
 export async function openBoot(ctx: FlowContext): Promise<string | null> {
@@ -62,15 +48,34 @@ export async function openBoot(ctx: FlowContext): Promise<string | null> {
   }
 }
 
+/** /boot checked with the ROM keyring under the board's policy; throws what failed. */
+export async function verifyBootDir(ctx: FlowContext, bootDir: string): Promise<VerifiedBoot> {
+  const policy = verifyPolicy(ctx.sys, ctx.config, bootDir);
+  if (policy.needsTpm && !ctx.tpm) throw new BootVerifyError("rollback", `the rollback counter cannot be read without a TPM (${ctx.tpmError ?? "no TPM"})`);
+  const keys = await readRomKeyring(ctx.sys, ctx.root);
+  return verifyBoot(ctx.sys, { bootDir, keys, ...(ctx.tpm ? { tpm: ctx.tpm } : {}), ...policy });
+}
+
+/**
+ * "Does /boot verify?" for the reseal gate (Heads §3.6: a valid kexec.sig before a new secret
+ * is generated after a failure): null when it does, else the reason. Any failure counts.
+ */
+export async function bootVerifyProblem(ctx: FlowContext): Promise<string | null> {
+  try {
+    await verifyBootDir(ctx, await mountBoot(ctx.sys, ctx.config, ctx.firmware, resolvePath(ctx.root, "/boot")));
+    return null;
+  } catch (error) {
+    if (error instanceof BootVerifyError) return error.message;
+    return `/boot could not be checked: ${describeError(error)}`;
+  }
+}
+
 /** Verifies /boot; on a failed check shows why and what can be done, and returns null. */
 async function verified(ctx: FlowContext, bootDir: string): Promise<VerifiedBoot | null> {
-  const policy = verifyPolicy(ctx.sys, ctx.config, bootDir);
   const progress = ctx.ui.prompt.progress("Verifying /boot");
   let failure: unknown;
   try {
-    if (policy.needsTpm && !ctx.tpm) throw new BootVerifyError("rollback", `the rollback counter cannot be read without a TPM (${ctx.tpmError ?? "no TPM"})`);
-    const keys = await readRomKeyring(ctx.sys, ctx.root);
-    return await verifyBoot(ctx.sys, { bootDir, keys, ...(ctx.tpm ? { tpm: ctx.tpm } : {}), ...policy });
+    return await verifyBootDir(ctx, bootDir);
   } catch (error) {
     failure = error;
   } finally {
@@ -145,8 +150,8 @@ async function boot(ctx: FlowContext, target: VerifiedBoot | UnsafeBoot, index?:
       await executePlan(ctx.sys, kplan, ctx.tpm);
     });
   } catch (error) {
-    if (!(error instanceof KexecError)) throw error;
-    await prompt.message({ title: "The OS did not start", text: `${error.message}\n\nThe TPM may already be locked for the OS: reboot before trying again.`, tone: "error" });
+    if (!(error instanceof KexecError || error instanceof TpmError)) throw error;
+    await prompt.message({ title: "The OS did not start", text: `${describeError(error)}\n\nThe TPM may already be locked for the OS: reboot before trying again.`, tone: "error" });
   }
 }
 

@@ -4,12 +4,11 @@
 import type { MenuItem } from "../../ui/prompt.ts";
 import { mountBoot } from "../boot/device.ts";
 import { ROM_KEYRINGS } from "../boot/keyring.ts";
-import { SIGNATURE_FILE } from "../boot/index.ts";
+import { SIGNATURE_FILE } from "../boot/signed-set.ts";
 import { resolvePath } from "../paths.ts";
 import type { FlowContext } from "./context.ts";
-import { oemResetWizard } from "./oem-reset/wizard.ts";
 import { recoveryShell, restrictedBoot } from "./recovery.ts";
-import { isBootProblem } from "./os-boot.ts";
+import { isBootProblem } from "./boot-problems.ts";
 
 export const NO_OWNER_TITLE = "This machine has no owner yet";
 
@@ -47,6 +46,6 @@ export async function offerOwnership(ctx: FlowContext): Promise<void> {
     });
     if (choice === "menu" || choice === "back") return;
     if (choice === "recovery") await recoveryShell(ctx, NO_OWNER_TITLE);
-    else if ((await oemResetWizard(ctx)) !== "done") continue;
+    else if ((await (await import("./oem-reset/wizard.ts")).oemResetWizard(ctx)) !== "done") continue;
   }
 }

@@ -8,7 +8,8 @@ import { withWritableBoot } from "../boot/device.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import type { FlowContext } from "./context.ts";
-import { isBootProblem, openBoot } from "./os-boot.ts";
+import { openBoot } from "./os-boot.ts";
+import { isBootProblem } from "./boot-problems.ts";
 
 const TITLE = "Update checksums and sign /boot";
 const DEFAULT_KEY_FILE = "/media/privkey.sec";

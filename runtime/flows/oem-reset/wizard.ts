@@ -20,8 +20,10 @@ import { pcrHashOf, readEventLog } from "../../attest/eventlog.ts";
 import type { Tpm } from "../../../tpm/index.ts";
 import { describeError } from "../../errors.ts";
 import { boardName, type FlowContext } from "../context.ts";
-import { isBootProblem, openBoot } from "../os-boot.ts";
+import { openBoot } from "../os-boot.ts";
+import { isBootProblem } from "../boot-problems.ts";
 import { askAnswers, TITLE, type Answers } from "./questions.ts";
+import { resetTpmAsking } from "../tpm-reset.ts";
 import { KeyAlgorithmError, keyAlgorithm } from "./rules.ts";
 
 export type OemResetOutcome = "done" | "cancelled" | "failed";
@@ -124,17 +126,16 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
     return fail("The ROM cannot be reached", error);
   }
 
-  const progress = prompt.progress("Resetting the TPM");
+  try {
+    await resetTpmAsking(ctx, tpm, answers.tpmOwner, TITLE);
+  } catch (error) {
+    if (!(error instanceof TpmError)) throw error;
+    return fail("The TPM could not be reset", error);
+  }
+  const progress = prompt.progress(`Generating the ${algorithm} signing key`);
   let key;
   let nextBoot: Map<number, Uint8Array> | undefined;
   try {
-    try {
-      await tpm.reset({ ownerPassphrase: answers.tpmOwner, primaryKeyType: ctx.config.CONFIG_PRIMARY_KEY_TYPE === "ecc" ? "ecc" : "rsa" });
-    } catch (error) {
-      if (!(error instanceof TpmError)) throw error;
-      return await fail("The TPM could not be reset", error);
-    }
-    progress.update(null, `Generating the ${algorithm} signing key`);
     try {
       key = await generateSigningKey(answers.identity, answers.keyPassphrase, algorithm, new Date(ctx.sys.now()));
     } catch (error) {
