@@ -78,30 +78,53 @@ function fixTimes(dir: string): void {
   utimesSync(dir, FIXED_TIME, FIXED_TIME);
 }
 
-export async function makeDemoDisk(opts: { outFile: string }): Promise<{ path: string; bytes: number; kernelRelease: string }> {
-  ensureTools(["mkfs.ext4", "debugfs", "xz"]);
+/** Every path below `dir` as the image will hold it ("/grub/grub.cfg"), `dir` itself as "/". */
+function imagePaths(dir: string, prefix = ""): string[] {
+  const paths = prefix === "" ? ["/"] : [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    paths.push(`${prefix}/${name}`);
+    if (statSync(p).isDirectory()) paths.push(...imagePaths(p, `${prefix}/${name}`));
+  }
+  return paths;
+}
+
+/**
+ * Writes the demo /boot (the Debian kernel, the demo OS initrd, grub/grub.cfg) into the empty
+ * directory `root`, with fixed modes.
+ */
+export async function writeDemoBootTree(root: string): Promise<{ kernelRelease: string }> {
+  ensureTools(["xz"]);
   const kernel = await kernelImage();
+  mkdirSync(join(root, "grub"), { recursive: true, mode: 0o755 });
+  copyFileSync(kernel.path, join(root, `vmlinuz-${kernel.version}`));
+  writeFileSync(join(root, `initrd.img-${kernel.version}`), demoInitrd());
+  writeFileSync(join(root, "grub", "grub.cfg"), grubCfg(kernel.version));
+  for (const [p, mode] of [[root, 0o755], [join(root, "grub"), 0o755], [join(root, "grub", "grub.cfg"), 0o644],
+    [join(root, `vmlinuz-${kernel.version}`), 0o644], [join(root, `initrd.img-${kernel.version}`), 0o644]] as const) {
+    chmodSync(p, mode);
+  }
+  return { kernelRelease: kernel.version };
+}
+
+/**
+ * An ext4 image of exactly the tree at `tree` (plus the lost+found mkfs adds unless the tree
+ * has one), reproducible: fixed UUID, hash seed and times. The tree's own times are fixed too.
+ */
+export function makeExt4Image(opts: { tree: string; outFile: string }): { path: string; bytes: number } {
+  ensureTools(["mkfs.ext4", "debugfs"]);
   mkdirSync(buildDir, { recursive: true });
   const stage = mkdtempSync(join(buildDir, "demo-disk-"));
   mkdirSync(dirname(opts.outFile), { recursive: true });
   const tmp = `${opts.outFile}.tmp-${process.pid}`;
   try {
-    const root = join(stage, "root");
-    mkdirSync(join(root, "grub"), { recursive: true, mode: 0o755 });
-    copyFileSync(kernel.path, join(root, `vmlinuz-${kernel.version}`));
-    writeFileSync(join(root, `initrd.img-${kernel.version}`), demoInitrd());
-    writeFileSync(join(root, "grub", "grub.cfg"), grubCfg(kernel.version));
-    for (const [p, mode] of [[root, 0o755], [join(root, "grub"), 0o755], [join(root, "grub", "grub.cfg"), 0o644],
-      [join(root, `vmlinuz-${kernel.version}`), 0o644], [join(root, `initrd.img-${kernel.version}`), 0o644]] as const) {
-      chmodSync(p, mode);
-    }
-    fixTimes(root);
+    fixTimes(opts.tree);
     rmSync(tmp, { force: true });
     const mkfsEnv = { ...process.env, E2FSPROGS_FAKE_TIME: String(FIXED_TIME), SOURCE_DATE_EPOCH: String(FIXED_TIME) };
     try {
       execFileSync(
         toolPath("mkfs.ext4"),
-        ["-q", "-F", "-L", "boot", "-U", FS_UUID, "-E", `hash_seed=${HASH_SEED},root_owner=0:0`, "-d", root, tmp, DEMO_DISK_SIZE],
+        ["-q", "-F", "-L", "boot", "-U", FS_UUID, "-E", `hash_seed=${HASH_SEED},root_owner=0:0`, "-d", opts.tree, tmp, DEMO_DISK_SIZE],
         {
           stdio: ["ignore", "ignore", "pipe"],
           env: mkfsEnv,
@@ -112,15 +135,24 @@ export async function makeDemoDisk(opts: { outFile: string }): Promise<{ path: s
       throw new DemoDiskError(`mkfs.ext4 could not make the demo disk (${stderr || "no message"}); check free space in ${dirname(opts.outFile)}.`);
     }
     // mkfs.ext4 -d copies each file's ctime, which no one can set on the host; debugfs can.
-    const fixCtimes = ["/", "/grub", "/grub/grub.cfg", `/vmlinuz-${kernel.version}`, `/initrd.img-${kernel.version}`]
-      .map((p) => `set_inode_field ${p} ctime ${FIXED_TIME}\n`)
-      .join("");
+    const fixCtimes = imagePaths(opts.tree).map((p) => `set_inode_field ${p} ctime ${FIXED_TIME}\n`).join("");
     writeFileSync(join(stage, "debugfs.cmd"), fixCtimes);
     execFileSync(toolPath("debugfs"), ["-w", "-f", join(stage, "debugfs.cmd"), tmp], { stdio: "ignore", env: mkfsEnv });
     renameSync(tmp, opts.outFile);
-    return { path: opts.outFile, bytes: statSync(opts.outFile).size, kernelRelease: kernel.version };
+    return { path: opts.outFile, bytes: statSync(opts.outFile).size };
   } finally {
     rmSync(tmp, { force: true });
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+export async function makeDemoDisk(opts: { outFile: string }): Promise<{ path: string; bytes: number; kernelRelease: string }> {
+  mkdirSync(buildDir, { recursive: true });
+  const stage = mkdtempSync(join(buildDir, "demo-disk-tree-"));
+  try {
+    const { kernelRelease } = await writeDemoBootTree(stage);
+    return { ...makeExt4Image({ tree: stage, outFile: opts.outFile }), kernelRelease };
+  } finally {
     rmSync(stage, { recursive: true, force: true });
   }
 }

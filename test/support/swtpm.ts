@@ -73,10 +73,14 @@ async function launch(version: "1.2" | "2.0", dir: string): Promise<{ child: Chi
   throw new Error(`swtpm did not start: ${last}`);
 }
 
-export async function startSwtpm(version: "1.2" | "2.0" = "2.0"): Promise<Swtpm> {
-  const dir = mkdtempSync(join(tmpdir(), "bootward-swtpm-"));
+/**
+ * `stateDir` (e.g. a QEMU board's stateDir/tpm2) is used and kept instead of a temporary
+ * state, so the host can prepare the TPM a board then boots with.
+ */
+export async function startSwtpm(version: "1.2" | "2.0" = "2.0", stateDir?: string): Promise<Swtpm> {
+  const dir = stateDir ?? mkdtempSync(join(tmpdir(), "bootward-swtpm-"));
   const { child, port } = await launch(version, dir).catch((e) => {
-    rmSync(dir, { recursive: true, force: true });
+    if (stateDir === undefined) rmSync(dir, { recursive: true, force: true });
     throw e;
   });
   const ctrlPort = port + 1;
@@ -117,7 +121,7 @@ export async function startSwtpm(version: "1.2" | "2.0" = "2.0"): Promise<Swtpm>
         await run("swtpm_ioctl", ["--tcp", `127.0.0.1:${ctrlPort}`, "-s"]);
         await exited;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (stateDir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
