@@ -22,6 +22,8 @@ export interface TpmAttestationOptions {
   root?: string;
   /** The HOTP dongle, when the board has one configured. */
   dongle?: Dongle;
+  /** Runs a change to /boot (the HOTP counter file) with /boot mounted and writable. */
+  writableBoot?: <T>(change: () => Promise<T>) => Promise<T>;
 }
 
 /** A short reason for the header: which PCR moved, or that the TPM refused. */
@@ -62,7 +64,8 @@ export class TpmAttestation {
     const r = await unsealTotp(this.tpm, this.sys, { root: this.options.root });
     if ("failure" in r) return r.failure.kind === "absent" ? NO_SECRET : "no code: the secret did not unseal";
     try {
-      return (await verifyWithDongle(r.secret, dongle, this.sys, this.options.root)).result;
+      const check = () => verifyWithDongle(r.secret, dongle, this.sys, this.options.root);
+      return (await (this.options.writableBoot ? this.options.writableBoot(check) : check())).result;
     } finally {
       r.secret.fill(0);
     }

@@ -6,14 +6,22 @@ import type { Config } from "../config/parse.ts";
 import { TpmAttestation } from "../attest/provider.ts";
 import { HotpVerificationDongle, type Dongle } from "../attest/hotp/dongle.ts";
 import type { FlowContext } from "./context.ts";
+import { mountBoot, withWritableBoot } from "../boot/device.ts";
+import { resolvePath } from "../paths.ts";
 
 /** The board's HOTP dongle: Heads' CONFIG_HOTPKEY=y boards run hotp_verification. */
 export function boardDongle(sys: Sys, config: Config): Dongle | undefined {
   return config.CONFIG_HOTPKEY === "y" ? new HotpVerificationDongle(sys) : undefined;
 }
 
-export function createAttestation(tpm: Tpm, sys: Sys, config: Config, root: string): TpmAttestation {
-  return new TpmAttestation(tpm, sys, { root, dongle: boardDongle(sys, config) });
+/** Runs `change` with /boot mounted (on the firmware, read-only until now) and writable. */
+export async function onWritableBoot<T>(sys: Sys, config: Config, firmware: boolean, root: string, change: () => Promise<T>): Promise<T> {
+  await mountBoot(sys, config, firmware, resolvePath(root, "/boot"));
+  return withWritableBoot(sys, firmware, change);
+}
+
+export function createAttestation(tpm: Tpm, sys: Sys, config: Config, root: string, firmware: boolean): TpmAttestation {
+  return new TpmAttestation(tpm, sys, { root, dongle: boardDongle(sys, config), writableBoot: (change) => onWritableBoot(sys, config, firmware, root, change) });
 }
 
 const changed = new WeakSet<FlowContext>();

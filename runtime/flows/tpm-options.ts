@@ -7,7 +7,7 @@ import { programDongle } from "../attest/hotp.ts";
 import { failureWords, type UnsealFailure } from "../attest/provider.ts";
 import { SEALED_PCRS } from "../attest/constants.ts";
 import { boardName, type FlowContext } from "./context.ts";
-import { boardDongle, markAttestationChanged } from "./attestation.ts";
+import { boardDongle, markAttestationChanged, onWritableBoot } from "./attestation.ts";
 import { timeTroubleshooting } from "./clock.ts";
 import { enrol } from "./enrol.ts";
 import { resetTpmAsking } from "./tpm-reset.ts";
@@ -131,7 +131,7 @@ async function programBoardDongle(ctx: FlowContext, secret: Uint8Array): Promise
     return;
   }
   try {
-    const answer = await programDongle(secret, dongle, pin, ctx.sys, ctx.root);
+    const answer = await onWritableBoot(ctx.sys, ctx.config, ctx.firmware, ctx.root, () => programDongle(secret, dongle, pin, ctx.sys, ctx.root));
     const ok = answer.result === "Success";
     await prompt.message({ title: ok ? "HOTP dongle programmed" : "HOTP dongle not programmed", text: ok ? "The dongle now checks codes from the new secret." : `${answer.result}: ${answer.detail}`, tone: ok ? "success" : "error" });
   } catch (error) {
