@@ -46,6 +46,8 @@ function qemuBoard(tpm: 1 | 2): Board {
       ["CONFIG_BOOT_KERNEL_ADD", ""],
       ["CONFIG_BOOT_KERNEL_REMOVE", ""],
       ["CONFIG_AUTO_BOOT_TIMEOUT", ""],
+      // The board's flash: a ROM image file the runner attaches as a virtio disk with this serial.
+      ["CONFIG_BOOTWARD_FLASH", "serial:bootward-flash"],
     ],
     modules: QEMU_MODULES,
     // panic=-1 with QEMU's -no-reboot turns a kernel panic into QEMU exiting instead of a hang.

@@ -6,6 +6,7 @@ import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, type WriteStream } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
+import { ensureFlashImage, flashArgs } from "./flash.ts";
 import { getBoard, type Board } from "../boards.ts";
 import { ensureTools, toolPath } from "../host-tools.ts";
 
@@ -141,6 +142,8 @@ export interface QemuOptions {
   initramfs: string;
   /** Raw disk image attached as a virtio disk (/dev/vda in the guest). */
   disk?: string;
+  /** The ROM image (the board's flash); stateDir/flash.rom, made empty when absent, by default. */
+  flash?: string;
   /** swtpm state, sockets and the console log live here; it survives between runs. */
   stateDir: string;
   /** Added to the board's kernel command line. */
@@ -242,7 +245,10 @@ export async function startQemu(opts: QemuOptions): Promise<QemuBoard> {
       : ["-serial", "stdio"]),
     "-monitor", `unix:${monitorSocket},server=on,wait=off`,
     "-no-reboot",
-    ...(opts.disk !== undefined ? ["-drive", `file=${opts.disk},format=raw,if=virtio`] : []),
+    // Both disks as explicit devices, in this order (QEMU creates if=virtio drives after every
+    // -device): the demo disk stays /dev/vda; bootward finds the flash by its serial.
+    ...(opts.disk !== undefined ? ["-drive", `file=${opts.disk},format=raw,if=none,id=disk`, "-device", "virtio-blk-pci,drive=disk"] : []),
+    ...flashArgs(ensureFlashImage(opts.flash ?? join(opts.stateDir, "flash.rom"))),
     ...(opts.extraArgs ?? []),
   ];
   const started = Date.now();

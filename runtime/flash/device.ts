@@ -49,9 +49,9 @@ export function flashDevice(sys: Sys, config: Config, root: string): FlashDevice
       }
     },
     async write(image) {
-      const before = sys.stat(full)?.size;
-      // A block device cannot change size; a shorter or longer image would not be this ROM.
-      if (before !== undefined && before !== image.length) throw new FlashError(`the new ROM image is ${image.length} bytes but ${path} holds ${before}; nothing was written`);
+      // A block device cannot change size (and stat calls it 0 bytes): its size is what reads back.
+      const before = sys.readFile(full).length;
+      if (before !== image.length) throw new FlashError(`the new ROM image is ${image.length} bytes but ${path} holds ${before}; nothing was written`);
       try {
         sys.writeFile(full, image);
         await sys.exec(["sync"]);
