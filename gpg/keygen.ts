@@ -1,7 +1,7 @@
 // A new signing key made in memory (the OEM reset's "keys in memory"): a v4 key that GnuPG 2.2
 // reads, its secret part only ever held armoured and passphrase-protected.
 import * as openpgp from "openpgp";
-import { inMemorySigner, SignerError, type Signer } from "./sign.ts";
+import { SignerError, signerOf, type Signer } from "./sign.ts";
 
 /**
  * Ed25519 (legacy EdDSA, v4) is the default: openpgp generates it on QuickJS in about a
@@ -23,30 +23,39 @@ export interface NewKey {
   armoredPublic: string;
   /** The public key as GnuPG's binary keyring (pubring.gpg) holds it. */
   binaryPublic: Uint8Array;
-  /** Encrypted with the passphrase it was made with. */
-  armoredSecret: string;
+  /** The secret key armoured and protected by `passphrase`, made only when asked for (a copy to keep). */
+  protectedSecret(passphrase: string): Promise<string>;
   signer: Signer;
 }
 
-export async function generateSigningKey(identity: Identity, passphrase: string, algorithm: KeyAlgorithm = "ed25519", date?: Date): Promise<NewKey> {
-  if (passphrase === "") throw new SignerError("a new key needs a passphrase; the secret key is never kept unprotected");
+/**
+ * The S2K work factor for a protected copy: 1 MiB of SHA-256 (count byte 0xa0) instead of
+ * openpgp's 64 MiB, since the firmware hashes in pure JS (64 MiB take minutes there). The
+ * passphrase rules (at least 6 characters, 8 for a single one) carry the rest.
+ */
+const S2K_COUNT_BYTE = 0xa0;
+
+export async function generateSigningKey(identity: Identity, algorithm: KeyAlgorithm = "ed25519", date?: Date): Promise<NewKey> {
   const type = algorithm === "ed25519" ? { type: "ecc" as const, curve: "ed25519Legacy" as const } : { type: "rsa" as const, rsaBits: 3072 };
-  let pair: { privateKey: string; publicKey: string };
+  let pair: { privateKey: openpgp.PrivateKey; publicKey: openpgp.PublicKey };
   try {
-    pair = await openpgp.generateKey({
-      ...type,
-      userIDs: [identity],
-      passphrase,
-      format: "armored",
-      ...(date ? { date } : {}),
-      config: { v6Keys: false },
-    });
+    // Made unprotected and kept in memory: protecting it costs an S2K, paid only for a copy.
+    pair = await openpgp.generateKey({ ...type, userIDs: [identity], format: "object", ...(date ? { date } : {}), config: { v6Keys: false } });
   } catch (error) {
     const why = (error as Error).message;
     const hint = algorithm === "rsa3072" ? "; choose ed25519 (CONFIG_GPG_ALGO) on this engine" : "";
     throw new SignerError(`the ${algorithm} key could not be generated: ${why}${hint}`);
   }
-  const signer = await inMemorySigner(pair.privateKey, passphrase);
-  const binaryPublic = (await openpgp.readKey({ armoredKey: pair.publicKey })).write();
-  return { fingerprint: signer.fingerprint, armoredPublic: pair.publicKey, binaryPublic, armoredSecret: pair.privateKey, signer };
+  const { privateKey, publicKey } = pair;
+  return {
+    fingerprint: privateKey.getFingerprint().toUpperCase(),
+    armoredPublic: publicKey.armor(),
+    binaryPublic: publicKey.write(),
+    async protectedSecret(passphrase) {
+      if (passphrase === "") throw new SignerError("a copy of the secret key needs a passphrase; it is never kept unprotected");
+      const locked = await openpgp.encryptKey({ privateKey, passphrase, config: { s2kIterationCountByte: S2K_COUNT_BYTE } });
+      return locked.armor();
+    },
+    signer: signerOf(privateKey),
+  };
 }

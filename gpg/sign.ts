@@ -30,7 +30,11 @@ export async function inMemorySigner(secretKey: Uint8Array | string, passphrase?
       throw new SignerError("the passphrase does not unlock the secret key");
     }
   }
-  const unlocked = key;
+  return signerOf(key);
+}
+
+/** A signer over a secret key that is already unlocked. */
+export function signerOf(unlocked: openpgp.PrivateKey): Signer {
   return {
     fingerprint: unlocked.getFingerprint().toUpperCase(),
     async signDetached(data) {

@@ -80,7 +80,7 @@ function summary(answers: Answers, fingerprint: string, totp: boolean, inRom: bo
     "Write these down and keep them safe:",
     "",
     `TPM owner passphrase:    ${answers.tpmOwner}`,
-    `Signing key passphrase:  ${answers.keyPassphrase}`,
+    ...(answers.keyCopy ? [`Signing key passphrase:  ${answers.keyPassphrase}`] : []),
     `Signing key:             ${answers.identity.name} <${answers.identity.email}>`,
     `Fingerprint:             ${fingerprint}`,
     answers.keyCopy ? `Secret key copy:         ${answers.keyCopy} (protected by the signing key passphrase)` : "Secret key copy:         none; re-signing /boot needs a new OEM factory reset",
@@ -137,14 +137,15 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
   let nextBoot: Map<number, Uint8Array> | undefined;
   try {
     try {
-      key = await generateSigningKey(answers.identity, answers.keyPassphrase, algorithm, new Date(ctx.sys.now()));
+      key = await generateSigningKey(answers.identity, algorithm, new Date(ctx.sys.now()));
     } catch (error) {
       if (!(error instanceof SignerError)) throw error;
       return await fail("The signing key could not be made", error);
     }
     if (answers.keyCopy) {
       try {
-        ctx.sys.writeFile(resolvePath(ctx.root, answers.keyCopy), key.armoredSecret, 0o600);
+        progress.update(null, `Writing the protected secret key copy to ${answers.keyCopy}`);
+        ctx.sys.writeFile(resolvePath(ctx.root, answers.keyCopy), await key.protectedSecret(answers.keyPassphrase), 0o600);
       } catch (error) {
         if (!(error instanceof SysError)) throw error;
         return await fail(`The secret key copy could not be written to ${answers.keyCopy}`, error);

@@ -1,8 +1,11 @@
 // A fixture root for flow tests: a board config, a disk in /sys/block, /proc/meminfo and a
 // secret on "tmpfs", so the flows read what they would read on the firmware.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { after, before } from "node:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
+import { makeGpgHome, type GpgHome } from "../../boot/support.ts";
 
 export function makeRoot(extraConfig = ""): string {
   const root = mkdtempSync(join(tmpdir(), "bootward-flows-"));
@@ -21,4 +24,26 @@ export function makeRoot(extraConfig = ""): string {
   writeFileSync(join(root, "tmp/secret/totp.key"), "SECRET");
   writeFileSync(join(root, "tmp/secret/nested/disk.key"), "KEY");
   return root;
+}
+
+export interface Rig {
+  sw: Swtpm;
+  gpg: GpgHome;
+  /** Temporary directories removed after the file's tests. */
+  dirs: string[];
+}
+
+/** A swtpm and a GnuPG home (owner and stranger keys) for one test file, started before its tests and removed after. */
+export function useRig(): Rig {
+  const rig = { dirs: [] as string[] } as Rig;
+  before(async () => {
+    rig.sw = await startSwtpm("2.0");
+    rig.gpg = makeGpgHome();
+  });
+  after(async () => {
+    await rig.sw.stop();
+    rig.gpg.cleanup();
+    for (const d of rig.dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return rig;
 }

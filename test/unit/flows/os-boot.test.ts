@@ -3,12 +3,11 @@
 // and the files named, nothing booted), the OS boot menu, the unsafe boot (PCR 4 extended,
 // refused under Restricted Boot) and "Update checksums and sign" (wrong passphrase → nothing
 // changed).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { appendFileSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 import { openTpm, type Tpm } from "../../../tpm/index.ts";
 import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { ScriptedPrompt, type ScriptedAnswer, type TranscriptEntry } from "../../../ui/scripted-prompt.ts";
@@ -19,35 +18,23 @@ import { VERIFY_FAILED_TITLE } from "../../../runtime/flows/os-boot.ts";
 import { inMemorySigner } from "../../../gpg/sign.ts";
 import { signBoot, verifyBoot } from "../../../runtime/boot/index.ts";
 import { readKeyring } from "../../../gpg/verify.ts";
-import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
+import { makeBoot } from "../../boot/support.ts";
 import { PCR4_STRINGS } from "../../../runtime/measure/pcr4.ts";
-import { makeRoot } from "./fixture.ts";
+import { makeRoot, useRig } from "./fixture.ts";
 
 const sys = createNodeSys();
-let sw: Swtpm;
-let gpg: GpgHome;
-const dirs: string[] = [];
-
-before(async () => {
-  sw = await startSwtpm("2.0");
-  gpg = makeGpgHome();
-});
-after(async () => {
-  await sw.stop();
-  gpg.cleanup();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const rig = useRig();
 
 /** A fixture root whose /boot is signed by the owner (default entry 1, counter on swtpm) and whose ROM keyring holds the owner's key. */
 async function signedRoot(config = ""): Promise<string> {
   const root = makeRoot(config);
   const boot = makeBoot();
-  dirs.push(root, dirname(boot));
+  rig.dirs.push(root, dirname(boot));
   cpSync(boot, join(root, "boot"), { recursive: true });
   mkdirSync(join(root, ".gnupg"));
-  writeFileSync(join(root, ".gnupg/pubring.asc"), gpg.ownerPublic());
-  const signer = await inMemorySigner(gpg.ownerSecret());
-  await sw.withTpm((tpm) => signBoot(sys, { bootDir: join(root, "boot"), signer, tpm, defaultIndex: 1 }));
+  writeFileSync(join(root, ".gnupg/pubring.asc"), rig.gpg.ownerPublic());
+  const signer = await inMemorySigner(rig.gpg.ownerSecret());
+  await rig.sw.withTpm((tpm) => signBoot(sys, { bootDir: join(root, "boot"), signer, tpm, defaultIndex: 1 }));
   return root;
 }
 
@@ -57,7 +44,7 @@ async function flows(root: string, answers: ScriptedAnswer[]): Promise<{ prompt:
     root,
     firmware: false,
     shell: ["sh", "-c", "exit 0"],
-    openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }),
+    openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }),
   });
   return { prompt, ctx };
 }
@@ -124,8 +111,8 @@ test("Default boot: a file added, a file removed, grub.cfg edited → each refus
 
 test("Default boot: signed by a key that is not in the ROM keyring → signature check refuses", async () => {
   const root = await signedRoot();
-  const stranger = await inMemorySigner(gpg.strangerSecret());
-  await sw.withTpm((tpm) => signBoot(sys, { bootDir: join(root, "boot"), signer: stranger, tpm, defaultIndex: 1 }));
+  const stranger = await inMemorySigner(rig.gpg.strangerSecret());
+  await rig.sw.withTpm((tpm) => signBoot(sys, { bootDir: join(root, "boot"), signer: stranger, tpm, defaultIndex: 1 }));
   const menu = failure(await run(root, [{ menu: "d" }, { menu: "r" }]));
   assert.ok(menu);
   assert.equal(menu.text!.split("\n")[0], "Failed check: signature");
@@ -143,9 +130,9 @@ test("Default boot without a ROM keyring → refused with a sentence that says h
 test("Failure menu → i: the unsafe boot extends PCR 4 and plans the chosen entry with Heads' forced-boot command line", async () => {
   const root = await signedRoot();
   appendFileSync(join(root, "boot/initrd.img-6.1"), "x");
-  const before = await sw.withTpm((tpm) => tpm.pcrRead([4]));
+  const before = await rig.sw.withTpm((tpm) => tpm.pcrRead([4]));
   const prompt = await run(root, [{ menu: "d" }, { menu: "i" }, { confirm: true }, { menu: "2" }]);
-  const after = await sw.withTpm((tpm) => tpm.pcrRead([4]));
+  const after = await rig.sw.withTpm((tpm) => tpm.pcrRead([4]));
   const expected = createHash("sha256").update(before.get(4)!).update(createHash("sha256").update(PCR4_STRINGS.unsafe).digest()).digest();
   assert.deepEqual(Buffer.from(after.get(4)!), expected, "PCR 4 = extend(H(\"unsafe-boot\"))");
   const plan = message(prompt, "Boot plan (not PID 1: nothing is booted)");
@@ -157,9 +144,9 @@ test("Failure menu → i: the unsafe boot extends PCR 4 and plans the chosen ent
 
 test("Unsafe boot declined at the confirmation → PCR 4 untouched, nothing planned", async () => {
   const root = await signedRoot();
-  const before = await sw.withTpm((tpm) => tpm.pcrRead([4]));
+  const before = await rig.sw.withTpm((tpm) => tpm.pcrRead([4]));
   const prompt = await run(root, [{ menu: "o" }, { menu: "b" }, { menu: "i" }, { confirm: false }, { menu: "r" }, { menu: "r" }]);
-  const after = await sw.withTpm((tpm) => tpm.pcrRead([4]));
+  const after = await rig.sw.withTpm((tpm) => tpm.pcrRead([4]));
   assert.deepEqual(after.get(4), before.get(4));
   assert.equal(message(prompt, "Boot plan (not PID 1: nothing is booted)"), undefined);
 });
@@ -183,12 +170,12 @@ test("Show OS boot menu: verified entries listed, the chosen one planned", async
 
 test("Update checksums and sign: a kernel update is re-signed with entry 2 as default; the counter moves on; Default boot then plans entry 2", async () => {
   const root = await signedRoot();
-  const counterBefore = await sw.withTpm((tpm) => verifyCounter(root, tpm));
+  const counterBefore = await rig.sw.withTpm((tpm) => verifyCounter(root, tpm));
   appendFileSync(join(root, "boot/vmlinuz-6.1"), "updated kernel");
-  await assert.rejects(sw.withTpm((tpm) => verifyCounter(root, tpm)), /hashes check/, "the changed kernel does not verify before signing");
+  await assert.rejects(rig.sw.withTpm((tpm) => verifyCounter(root, tpm)), /hashes check/, "the changed kernel does not verify before signing");
   const keyFile = join(root, "media/privkey.sec");
   mkdirSync(dirname(keyFile));
-  writeFileSync(keyFile, gpg.ownerSecret());
+  writeFileSync(keyFile, rig.gpg.ownerSecret());
   const prompt = await run(root, [
     { menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "2" }, { input: "/media/privkey.sec" }, { password: "" }, { menu: "r" },
     { menu: "d" },
@@ -196,18 +183,18 @@ test("Update checksums and sign: a kernel update is re-signed with entry 2 as de
   const done = entries(prompt, "message").find((m) => m.title === "Update checksums and sign /boot");
   assert.ok(done, JSON.stringify(prompt.titles()));
   assert.equal(done.tone, "success", done.text);
-  assert.match(done.text, new RegExp(`signed by ${gpg.owner}`));
+  assert.match(done.text, new RegExp(`signed by ${rig.gpg.owner}`));
   assert.ok(readdirSync(join(root, "boot")).includes("kexec_default.2.txt"));
   assert.match(message(prompt, "Boot plan (not PID 1: nothing is booted)")!.text, /^boot: Debian GNU\/Linux \(recovery\)$/m);
-  assert.equal(await sw.withTpm((tpm) => verifyCounter(root, tpm)), counterBefore! + 1n, "the rollback counter moved on by one");
+  assert.equal(await rig.sw.withTpm((tpm) => verifyCounter(root, tpm)), counterBefore! + 1n, "the rollback counter moved on by one");
 });
 
 test("Update checksums and sign with the wrong passphrase → refused, /boot unchanged", async () => {
   const root = await signedRoot();
   const keyFile = join(root, "media/locked.sec");
   mkdirSync(dirname(keyFile));
-  gpg.gpg(["--passphrase", "right", "--quick-gen-key", "Locked <locked@bootward.test>", "ed25519", "sign", "never"]);
-  writeFileSync(keyFile, gpg.gpg(["--passphrase", "right", "--armor", "--export-secret-keys", "Locked"]));
+  rig.gpg.gpg(["--passphrase", "right", "--quick-gen-key", "Locked <locked@bootward.test>", "ed25519", "sign", "never"]);
+  writeFileSync(keyFile, rig.gpg.gpg(["--passphrase", "right", "--armor", "--export-secret-keys", "Locked"]));
   const listing = readdirSync(join(root, "boot")).sort();
   const prompt = await run(root, [{ menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "k" }, { input: "/media/locked.sec" }, { password: "wrong" }, { menu: "r" }]);
   const refusal = entries(prompt, "message").find((m) => m.title === "Update checksums and sign /boot");
@@ -218,7 +205,7 @@ test("Update checksums and sign with the wrong passphrase → refused, /boot unc
 });
 
 async function verifyCounter(root: string, tpm: Tpm): Promise<bigint | null> {
-  const keys = await readKeyring(gpg.ownerPublic());
+  const keys = await readKeyring(rig.gpg.ownerPublic());
   return (await verifyBoot(sys, { bootDir: join(root, "boot"), keys, tpm })).counter;
 }
 
@@ -226,13 +213,13 @@ async function verifyCounter(root: string, tpm: Tpm): Promise<bigint | null> {
 test("Update checksums and sign on an owned TPM without a rollback counter: the owner passphrase is asked; a wrong one changes nothing", async () => {
   const root = makeRoot();
   const boot = makeBoot();
-  dirs.push(root, dirname(boot));
+  rig.dirs.push(root, dirname(boot));
   cpSync(boot, join(root, "boot"), { recursive: true });
   mkdirSync(join(root, ".gnupg"));
-  writeFileSync(join(root, ".gnupg/pubring.asc"), gpg.ownerPublic());
+  writeFileSync(join(root, ".gnupg/pubring.asc"), rig.gpg.ownerPublic());
   mkdirSync(join(root, "media"));
-  writeFileSync(join(root, "media/privkey.sec"), gpg.ownerSecret());
-  await sw.withTpm((tpm) => tpm.reset({ ownerPassphrase: "owner-secret" }));
+  writeFileSync(join(root, "media/privkey.sec"), rig.gpg.ownerSecret());
+  await rig.sw.withTpm((tpm) => tpm.reset({ ownerPassphrase: "owner-secret" }));
   const listing = readdirSync(join(root, "boot")).sort();
   const sign = (owner: string): ScriptedAnswer[] => [{ menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "1" }, { input: "/media/privkey.sec" }, { password: "" }, { password: owner }, { menu: "r" }];
 
@@ -243,5 +230,5 @@ test("Update checksums and sign on an owned TPM without a rollback counter: the 
 
   const signed = await run(root, sign("owner-secret"));
   assert.equal(entries(signed, "message").find((m) => m.title === "Update checksums and sign /boot")?.tone, "success");
-  assert.notEqual(await sw.withTpm((tpm) => verifyCounter(root, tpm)), null, "the new counter is in the signed set");
+  assert.notEqual(await rig.sw.withTpm((tpm) => verifyCounter(root, tpm)), null, "the new counter is in the signed set");
 });

@@ -1,11 +1,10 @@
 // Startup on a machine without an owner: no key in the firmware, or a /boot never signed →
 // the OEM factory reset is offered; going on to the main menu stays possible; once the reset
 // is done (or on an owned machine) nothing is asked.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 import { openTpm } from "../../../tpm/index.ts";
 import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { ScriptedPrompt, type ScriptedAnswer } from "../../../ui/scripted-prompt.ts";
@@ -14,39 +13,27 @@ import { startFlows } from "../../../runtime/flows/boot.ts";
 import { NO_OWNER_TITLE, offerOwnership } from "../../../runtime/flows/ownership.ts";
 import { inMemorySigner } from "../../../gpg/sign.ts";
 import { signBoot } from "../../../runtime/boot/index.ts";
-import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
-import { makeRoot } from "./fixture.ts";
+import { makeBoot } from "../../boot/support.ts";
+import { makeRoot, useRig } from "./fixture.ts";
 
 const sys = createNodeSys();
-let sw: Swtpm;
-let gpg: GpgHome;
-const dirs: string[] = [];
-
-before(async () => {
-  sw = await startSwtpm("2.0");
-  gpg = makeGpgHome();
-});
-after(async () => {
-  await sw.stop();
-  gpg.cleanup();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const rig = useRig();
 
 function root(withKey: boolean): string {
   const r = makeRoot();
   const boot = makeBoot();
-  dirs.push(r, dirname(boot));
+  rig.dirs.push(r, dirname(boot));
   cpSync(boot, join(r, "boot"), { recursive: true });
   if (withKey) {
     mkdirSync(join(r, ".gnupg"));
-    writeFileSync(join(r, ".gnupg/pubring.asc"), gpg.ownerPublic());
+    writeFileSync(join(r, ".gnupg/pubring.asc"), rig.gpg.ownerPublic());
   }
   return r;
 }
 
 async function offer(r: string, answers: ScriptedAnswer[]): Promise<ScriptedPrompt> {
   const prompt = new ScriptedPrompt(answers);
-  const ctx = await startFlows(sys, plainUi(prompt), { root: r, firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  const ctx = await startFlows(sys, plainUi(prompt), { root: r, firmware: false, openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
     await offerOwnership(ctx);
   } finally {
@@ -71,7 +58,7 @@ test("a key but a /boot never signed → offered; an owned machine → nothing a
   const [menu] = offered(await offer(unsigned, [{ menu: "m" }]));
   assert.ok(menu && menu.kind === "menu");
   assert.match(menu.text!, /^\/boot has never been signed/);
-  await signBoot(sys, { bootDir: join(unsigned, "boot"), signer: await inMemorySigner(gpg.ownerSecret()) });
+  await signBoot(sys, { bootDir: join(unsigned, "boot"), signer: await inMemorySigner(rig.gpg.ownerSecret()) });
   assert.equal(offered(await offer(unsigned, [])).length, 0);
 });
 
