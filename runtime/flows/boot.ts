@@ -18,6 +18,7 @@ import { createAttestation } from "./attestation.ts";
 import { liveTotpUi } from "./live-totp.ts";
 import { attestationAtStartup } from "./totp-failure.ts";
 import { mainMenu } from "./main-menu.ts";
+import { offerOwnership } from "./ownership.ts";
 import { measureBoot } from "./measurement.ts";
 import { prepareForPowerChange, type PowerChoice } from "./power.ts";
 
@@ -71,7 +72,7 @@ export async function startFlows(sys: Sys, ui: FlowUi, options: BootFlowOptions)
     ctx.tpmError = describeError(error);
   }
   ctx.romProblem = (await installRomFiles(ctx)) ?? undefined;
-  if (ctx.tpm && !ctx.attestation) ctx.attestation = createAttestation(ctx.tpm, sys, ctx.config, options.root);
+  if (ctx.tpm && !ctx.attestation) ctx.attestation = createAttestation(ctx.tpm, sys, ctx.config, options.root, options.firmware);
   return ctx;
 }
 
@@ -84,6 +85,8 @@ export async function runBootFlow(ctx: FlowContext): Promise<PowerChoice> {
       checked = true;
       if (ctx.romProblem) await ctx.ui.prompt.message({ title: "The settings in the ROM could not be used", text: ctx.romProblem, tone: "error" });
       await attestationAtStartup(ctx);
+      // Only as the firmware: from a shell on a host, "OEM reset" would clear the host's own TPM.
+      if (ctx.firmware) await offerOwnership(ctx);
     }
     return mainMenu(ctx);
   });

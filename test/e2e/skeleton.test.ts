@@ -13,6 +13,7 @@ import { processAlive, startQemu } from "../../initrd/qemu/board.ts";
 import { getBoard } from "../../initrd/boards.ts";
 import { SKELETON_MEASUREMENT, SKELETON_PCR } from "../../runtime/flows/boot.ts";
 import { colourCount, encodePng, parsePpm } from "./ui-png.ts";
+import { skipOwnershipOffer } from "./ownership-offer.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const dist = join(repo, "dist");
@@ -36,7 +37,8 @@ for (const [board, version, algorithm, size] of [
     const name = getBoard(board).config.find(([k]) => k === "CONFIG_BOARD_NAME")![1];
     const qemu = await startQemu({ board, kernel: kernel.path, initramfs: join(dist, `initramfs-${board}.cpio.xz`), stateDir });
     try {
-      await qemu.waitFor(new RegExp(`${escape(name)} \\| bootward Boot Menu`), 180_000);
+      await skipOwnershipOffer(qemu, 180_000);
+      await qemu.waitFor(new RegExp(`${escape(name)} \\| bootward Boot Menu`), 30_000);
       await qemu.waitFor(/TOTP: not configured \| HOTP: not configured/, 30_000);
 
       // The copy of the screen on tty1 (bochs framebuffer, fbcon), as a PNG artifact.

@@ -14,6 +14,7 @@ import { kernelImage } from "../../initrd/image.ts";
 import { startQemu, type QemuBoard } from "../../initrd/qemu/board.ts";
 import { getBoard } from "../../initrd/boards.ts";
 import { startSwtpm } from "../support/swtpm.ts";
+import { skipOwnershipOffer } from "./ownership-offer.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const BOARD = "qemu-tpm2";
@@ -53,7 +54,8 @@ test(`${BOARD}: generate a TOTP secret, see oathtool's code in the header after 
 
     // Boot 1: Options → TPM/TOTP/HOTP → Generate new TOTP/HOTP secret.
     qemu = await boot(stateDir);
-    await qemu.waitFor(main, 240_000);
+    await skipOwnershipOffer(qemu, 240_000);
+    await qemu.waitFor(main, 30_000);
     await qemu.waitFor(/TOTP: not configured/, 30_000);
     qemu.send("o");
     await qemu.waitFor(/TPM\/TOTP\/HOTP Options/, 30_000);
@@ -84,6 +86,7 @@ test(`${BOARD}: generate a TOTP secret, see oathtool's code in the header after 
     const codes = codesAround(base32, Date.now());
     assert.ok(codes.includes(shown[1]!), `the header shows ${shown[1]}, oathtool says ${codes.join(" / ")} around now`);
     await qemu.waitFor(/INTEGRITY: OK/, 30_000);
+    await skipOwnershipOffer(qemu, 30_000);
     await qemu.waitFor(main, 30_000);
     await powerOff(qemu);
 
@@ -97,6 +100,7 @@ test(`${BOARD}: generate a TOTP secret, see oathtool's code in the header after 
     assert.deepEqual([...named], ["1"], `expected only PCR 1 (SMBIOS tables) to be named, got ${[...named].join(", ")}`);
     assert.match(screen, /INTEGRITY: TAMPERED/);
     qemu.send("i");
+    await skipOwnershipOffer(qemu, 30_000);
     await qemu.waitFor(main, 30_000);
     await powerOff(qemu);
   } finally {

@@ -10,6 +10,7 @@ import { kernelImage } from "../../initrd/image.ts";
 import { processAlive, startQemu, type QemuBoard } from "../../initrd/qemu/board.ts";
 import { getBoard } from "../../initrd/boards.ts";
 import { colourCount, encodePng, parsePpm } from "./ui-png.ts";
+import { skipOwnershipOffer } from "./ownership-offer.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const artifacts = join(repo, "test-artifacts");
@@ -47,7 +48,8 @@ test(`${BOARD}: a key pressed on the USB keyboard (tty1) drives the menu; the se
     extraArgs: ["-machine", "i8042=off"],
   });
   try {
-    await qemu.waitFor(new RegExp(`${escape(name)} \\| bootward Boot Menu`), 180_000);
+    await skipOwnershipOffer(qemu, 180_000);
+    await qemu.waitFor(new RegExp(`${escape(name)} \\| bootward Boot Menu`), 30_000);
     const usb = await qemu.monitor("info usb");
     assert.match(usb, /USB Keyboard/, `QEMU lists no USB keyboard:\n${usb}`);
 

@@ -63,6 +63,22 @@ function flipByte(path: string): void {
 }
 
 /**
+ * The demo /boot tree at `tree` as the tests boot it: with lost+found, which every ext4 /boot
+ * has (so a signed tree must list it), and the demo OS told to power off once it has booted.
+ */
+export async function writeTestDemoTree(tree: string): Promise<{ kernelRelease: string }> {
+  mkdirSync(tree, { recursive: true });
+  const { kernelRelease } = await writeDemoBootTree(tree);
+  mkdirSync(join(tree, "lost+found"), { mode: 0o700 });
+  const cfg = join(tree, "grub", "grub.cfg");
+  const kernelLine = `\tlinux /vmlinuz-${kernelRelease} `;
+  const grub = readFileSync(cfg, "utf8");
+  if (!grub.includes(kernelLine)) throw new Error(`the demo grub.cfg has no line starting ${JSON.stringify(kernelLine)}`);
+  writeFileSync(cfg, grub.replace(/^(\tlinux .*)$/m, `$1 ${DEMO_OS_POWEROFF_PARAM}`));
+  return { kernelRelease };
+}
+
+/**
  * Under `dir`: the demo tree signed twice by the owner (the counter moves on between), then a
  * copy per tamper case and an ext4 image per variant. "good" is the last signed set.
  */
@@ -71,15 +87,7 @@ export async function makeSignedDemoBoot(dir: string): Promise<SignedDemoBoot> {
   const stranger = await makeDemoKey("Stranger");
   const trees = join(dir, "trees");
   const good = join(trees, "good");
-  mkdirSync(good, { recursive: true });
-  const { kernelRelease } = await writeDemoBootTree(good);
-  // A real ext4 /boot has lost+found, so the signed tree must list it.
-  mkdirSync(join(good, "lost+found"), { mode: 0o700 });
-  const cfg = join(good, "grub", "grub.cfg");
-  const kernelLine = `\tlinux /vmlinuz-${kernelRelease} `;
-  const grub = readFileSync(cfg, "utf8");
-  if (!grub.includes(kernelLine)) throw new Error(`the demo grub.cfg has no line starting ${JSON.stringify(kernelLine)}`);
-  writeFileSync(cfg, grub.replace(/^(\tlinux .*)$/m, `$1 ${DEMO_OS_POWEROFF_PARAM}`));
+  const { kernelRelease } = await writeTestDemoTree(good);
 
   const tpmState = join(dir, "tpm-state", "tpm2");
   mkdirSync(tpmState, { recursive: true });
