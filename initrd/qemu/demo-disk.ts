@@ -30,6 +30,8 @@ const DEMO_INIT = `#!/bin/sh
 mount -t devtmpfs devtmpfs /dev
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+# Kernel messages on the console would split the lines the tests read.
+dmesg -n 1
 echo "${DEMO_OS_MARKER} (kernel $(uname -r))"
 echo "bootward-demo-os: cmdline: $(cat /proc/cmdline)"
 case " $(cat /proc/cmdline) " in
