@@ -20,7 +20,8 @@ export const NOW = Date.UTC(2025, 10, 21, 22, 1, 30);
 export const TYPED_SECRET = "s3cr€t";
 export const QR_PAYLOAD = "otpauth://totp/qemu-tpm2%20TOTP?secret=JBSWY3DPEHPK3PXP&issuer=qemu-tpm2";
 
-const ITEMS = [
+/** The main menu's items, one disabled: shared with components.test.tsx. */
+export const ITEMS = [
   { key: "d", label: "Default boot", value: 1 },
   { key: "r", label: "Refresh TOTP/HOTP", value: 2 },
   { key: "o", label: "Options", value: 3 },

@@ -15,17 +15,11 @@ import { UiContext } from "../../../ui/context.ts";
 import { decodeKeys } from "../../../ui/keys.ts";
 import { renderToText } from "../../../ui/render-to-string.tsx";
 import { SecretBuffer } from "../../../ui/secret-buffer.ts";
+import { ITEMS } from "./component-cases.tsx";
 
 const show = (node: ReactNode, columns = 80) => renderToText(node, { columns, plain: true });
 const mono = (node: ReactNode) => renderToText(<UiContext.Provider value={{ color: false, keys: null }}>{node}</UiContext.Provider>, { plain: false });
 
-const ITEMS = [
-  { key: "d", label: "Default boot", value: 1 },
-  { key: "r", label: "Refresh TOTP/HOTP", value: 2 },
-  { key: "o", label: "Options", value: 3 },
-  { key: "s", label: "System Info", value: 4, disabled: true },
-  { key: "p", label: "Power Off", value: 5 },
-];
 
 test("menu: title, text, every item with its hot-key, the first enabled one highlighted", () => {
   const text = show(<Menu title="qemu-tpm2 | Heads Boot Menu" text="TOTP: 123456" items={ITEMS} allowBack />);
