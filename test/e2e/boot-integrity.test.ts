@@ -109,7 +109,7 @@ describe(`${BOARD}: Default boot of a signed demo /boot`, () => {
       assert.equal(seen[0], booted, `the firmware did not boot the demo OS; console tail:\n${qemu.output().slice(-3000)}`);
       assert.match(qemu.output(), /bootward: booting bootward demo OS/);
       t.diagnostic(`d pressed → demo OS running: ${qemu.elapsedMs() - pressed} ms (${qemu.accel})`);
-      const cmdline = await qemu.waitFor(/bootward-demo-os: cmdline: ([^\r\n]*)/, 30_000);
+      const cmdline = await qemu.waitFor(/bootward-demo-os: cmdline: ([^\r\n]*)\r?\n/, 30_000);
       assert.equal(cmdline[1]!.trim(), demo.defaultAppend);
       await qemu.waitFor(/bootward-demo-os: powering off/, 30_000);
       await poweredOff(qemu, "the demo OS powered off");
