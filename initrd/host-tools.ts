@@ -39,6 +39,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   zbarimg: "zbar-tools",
   cbfstool: "coreboot-utils",
   fmaptool: "coreboot-utils",
+  flashrom: "flashrom",
 };
 
 /** Absolute path of an executable, searching PATH plus the sbin dirs a non-root PATH lacks. */

@@ -1,22 +1,15 @@
 // Where the ROM image lives and how it is read and written. CONFIG_BOOTWARD_FLASH names it:
 // a file or block device holding the whole image ("/dev/vdb", a fixture file), or
 // "serial:NAME", the virtio disk with that serial (the QEMU board's file-backed flash).
-// flashrom for real boards joins here behind the same face.
+// Without it, Heads' CONFIG_FLASH_OPTIONS names the flasher of a real board (flashrom.ts).
 import type { Sys } from "../host/sys.ts";
 import type { Config } from "../config/parse.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
+import { flashromDevice } from "./flashrom.ts";
+import { FlashError, type FlashDevice } from "./face.ts";
 
-export class FlashError extends Error {
-  override readonly name = "FlashError";
-}
-
-export interface FlashDevice {
-  /** What the user is told it is ("/dev/vdb"). */
-  readonly name: string;
-  read(): Promise<Uint8Array>;
-  write(image: Uint8Array): Promise<void>;
-}
+export { FlashError, type FlashDevice };
 
 function bySerial(sys: Sys, root: string, serial: string): string | null {
   const dir = resolvePath(root, "/sys/block");
@@ -31,7 +24,10 @@ function bySerial(sys: Sys, root: string, serial: string): string | null {
 /** The board's flash, or null when the board declares none. */
 export function flashDevice(sys: Sys, config: Config, root: string): FlashDevice | null {
   const setting = config.CONFIG_BOOTWARD_FLASH;
-  if (!setting) return null;
+  if (!setting) {
+    const flasher = config.CONFIG_FLASH_OPTIONS;
+    return flasher && flasher.trim() !== "" ? flashromDevice(sys, flasher, root) : null;
+  }
   let path = setting;
   if (setting.startsWith("serial:")) {
     const found = bySerial(sys, root, setting.slice("serial:".length));
