@@ -39,6 +39,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   zbarimg: "zbar-tools",
   cbfstool: "coreboot-utils",
   fmaptool: "coreboot-utils",
+  sfdisk: "fdisk",
   flashrom: "flashrom",
 };
 
