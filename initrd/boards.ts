@@ -28,6 +28,12 @@ const QEMU_MODULES = [
   "drm", "drm_kms_helper", "ttm", "drm_ttm_helper", "drm_vram_helper", "bochs",
   // USB keyboard
   "usb-common", "usbcore", "xhci-hcd", "xhci-pci", "hid", "usbhid", "hid-generic",
+  // USB thumb drive (the OEM reset's key backup): SCSI disk over usb-storage; sd_mod's
+  // integrity checksums need the crc algorithms loaded before it (run-time crypto dependencies)
+  "scsi_common", "scsi_mod", "crct10dif_common", "crct10dif_generic", "crc-t10dif", "crc64", "crc64_rocksoft_generic",
+  "crc64-rocksoft", "t10-pi", "sd_mod", "usb-storage",
+  // the backup drive's public FAT partition
+  "fat", "vfat", "nls_cp437", "nls_ascii",
 ];
 
 function qemuBoard(tpm: 1 | 2): Board {

@@ -41,6 +41,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   fmaptool: "coreboot-utils",
   sfdisk: "fdisk",
   flashrom: "flashrom",
+  cryptsetup: "cryptsetup-bin",
+  mtype: "mtools",
 };
 
 /** Absolute path of an executable, searching PATH plus the sbin dirs a non-root PATH lacks. */

@@ -23,6 +23,8 @@ const APPLETS = [
   "reboot", "halt", "sha256sum", "mkdir", "cat", "ls", "dmesg", "hwclock", "setsid", "cp", "mv",
   "rm", "ln", "echo", "sleep", "sync", "grep", "sed", "cut", "head", "tail", "stty", "date",
   "vi", "less", "blkid", "mdev", "switch_root", "chroot", "uname", "dd", "hexdump", "xxd", "ps",
+  // the OEM reset's backup drive: re-read its new partition table, make its filesystems
+  "blockdev", "mke2fs", "mkdosfs",
 ];
 
 const EMPTY_DIRS: ReadonlyArray<readonly [string, number]> = [

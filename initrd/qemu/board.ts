@@ -142,6 +142,8 @@ export interface QemuOptions {
   initramfs: string;
   /** Raw disk image attached as a virtio disk (/dev/vda in the guest). */
   disk?: string;
+  /** Raw image of a USB thumb drive plugged into the xHCI controller (/dev/sda in the guest). */
+  usbDisk?: string;
   /** The ROM image (the board's flash); stateDir/flash.rom, made empty when absent, by default. */
   flash?: string;
   /** swtpm state, sockets and the console log live here; it survives between runs. */
@@ -249,6 +251,7 @@ export async function startQemu(opts: QemuOptions): Promise<QemuBoard> {
     // -device): the demo disk stays /dev/vda; bootward finds the flash by its serial.
     ...(opts.disk !== undefined ? ["-drive", `file=${opts.disk},format=raw,if=none,id=disk`, "-device", "virtio-blk-pci,drive=disk"] : []),
     ...flashArgs(ensureFlashImage(opts.flash ?? join(opts.stateDir, "flash.rom"))),
+    ...(opts.usbDisk !== undefined ? ["-drive", `file=${opts.usbDisk},format=raw,if=none,id=usbdisk`, "-device", "usb-storage,bus=xhci.0,drive=usbdisk"] : []),
     ...(opts.extraArgs ?? []),
   ];
   const started = Date.now();
