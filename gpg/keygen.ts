@@ -20,6 +20,8 @@ export interface Identity {
 
 export interface NewKey {
   fingerprint: string;
+  /** The user IDs as the key's packets hold them, for the trust database. */
+  userIds: string[];
   armoredPublic: string;
   /** The public key as GnuPG's binary keyring (pubring.gpg) holds it. */
   binaryPublic: Uint8Array;
@@ -49,6 +51,7 @@ export async function generateSigningKey(identity: Identity, algorithm: KeyAlgor
   const { privateKey, publicKey } = pair;
   return {
     fingerprint: privateKey.getFingerprint().toUpperCase(),
+    userIds: privateKey.getUserIDs(),
     armoredPublic: publicKey.armor(),
     binaryPublic: publicKey.write(),
     async protectedSecret(passphrase) {

@@ -18,7 +18,7 @@ import { createAttestation } from "./attestation.ts";
 import { liveTotpUi } from "./live-totp.ts";
 import { attestationAtStartup } from "./totp-failure.ts";
 import { mainMenu } from "./main-menu.ts";
-import { offerOwnership } from "./ownership.ts";
+import { offerOwnership, offerToFinishReset } from "./ownership.ts";
 import { measureBoot } from "./measurement.ts";
 import { prepareForPowerChange, type PowerChoice } from "./power.ts";
 
@@ -83,6 +83,8 @@ export async function runBootFlow(ctx: FlowContext): Promise<PowerChoice> {
     // gui-init checks the TOTP once, before its first main menu; an error screen's "menu" goes straight back to the menu.
     if (!checked) {
       checked = true;
+      // An interrupted reset explains what follows it (a half-written ROM, a TOTP that fails), so it comes first.
+      if (ctx.firmware) await offerToFinishReset(ctx);
       if (ctx.romProblem) await ctx.ui.prompt.message({ title: "The settings in the ROM could not be used", text: ctx.romProblem, tone: "error" });
       await attestationAtStartup(ctx);
       // Only as the firmware: from a shell on a host, "OEM reset" would clear the host's own TPM.

@@ -1,6 +1,6 @@
 // Options "u": Update checksums and sign all files in /boot. Heads signs with the OpenPGP
-// card; until the backup drive of the OEM reset exists, the key is an exported OpenPGP
-// secret key file the user points at (on a USB drive), held in memory only while signing.
+// card or the backup drive; bootward's key comes from the OEM reset's backup drive, or from
+// an exported OpenPGP secret key file the user points at, held in memory only while signing.
 import type { MenuItem } from "../../ui/prompt.ts";
 import { inMemorySigner, SignerError, type Signer } from "../../gpg/sign.ts";
 import { scanMenu, signBoot, walkBoot } from "../boot/index.ts";
@@ -10,11 +10,13 @@ import { describeError } from "../errors.ts";
 import type { FlowContext } from "./context.ts";
 import { openBoot } from "./os-boot.ts";
 import { isBootProblem } from "./boot-problems.ts";
+import { SysError } from "../host/sys.ts";
+import { BackupDriveError, driveLabel, looksLikeBackupDrive, readBackupKey, usbDrives, type UsbDrive } from "../backup/drive.ts";
 
 const TITLE = "Update checksums and sign /boot";
 const DEFAULT_KEY_FILE = "/media/privkey.sec";
 
-async function askSigner(ctx: FlowContext): Promise<Signer | null> {
+async function askKeyFile(ctx: FlowContext): Promise<Signer | null> {
   const prompt = ctx.ui.prompt;
   const path = await prompt.input({
     title: TITLE,
@@ -23,18 +25,39 @@ async function askSigner(ctx: FlowContext): Promise<Signer | null> {
     validate: (p) => (ctx.sys.stat(resolvePath(ctx.root, p))?.kind === "file" ? null : `${p} is not a file; mount the drive that holds the key first`),
   });
   if (path === null) return null;
-  const passphrase = await prompt.password({ title: TITLE, label: "Passphrase of the secret key (empty if it has none)" });
+  return unlock(ctx, "Passphrase of the secret key (empty if it has none)", async () => ctx.sys.readFile(resolvePath(ctx.root, path)));
+}
+
+/** Reads the key with `read` (which may need the passphrase too) and unlocks it; null after telling the user why not. */
+async function unlock(ctx: FlowContext, label: string, read: (passphrase: Uint8Array) => Promise<Uint8Array>): Promise<Signer | null> {
+  const prompt = ctx.ui.prompt;
+  const passphrase = await prompt.password({ title: TITLE, label });
   if (passphrase === null) return null;
   try {
     const text = new TextDecoder().decode(passphrase);
-    return await inMemorySigner(ctx.sys.readFile(resolvePath(ctx.root, path)), text === "" ? undefined : text);
+    return await inMemorySigner(await read(passphrase), text === "" ? undefined : text);
   } catch (error) {
-    if (!(error instanceof SignerError)) throw error;
-    await prompt.message({ title: TITLE, text: `${error.message}\n\nNothing was changed in /boot.`, tone: "error" });
+    if (!(error instanceof SignerError || error instanceof BackupDriveError || error instanceof SysError)) throw error;
+    await prompt.message({ title: TITLE, text: `${describeError(error)}\n\nNothing was changed in /boot.`, tone: "error" });
     return null;
   } finally {
     passphrase.fill(0);
   }
+}
+
+type KeySource = UsbDrive | "file";
+
+/** As Heads' signing with the backup (`b`): the key comes from the OEM reset's backup drive when one is plugged in. */
+async function askSigner(ctx: FlowContext): Promise<Signer | null> {
+  const backups: UsbDrive[] = [];
+  for (const drive of usbDrives(ctx.sys, ctx.root)) if (await looksLikeBackupDrive(ctx.sys, drive)) backups.push(drive);
+  if (backups.length === 0) return askKeyFile(ctx);
+  const items: MenuItem<KeySource>[] = backups.slice(0, 8).map((d, i) => ({ key: i === 0 ? "b" : String(i + 1), label: `The key backup on ${driveLabel(d)}`, value: d }));
+  items.push({ key: "f", label: "An OpenPGP secret key file", value: "file" });
+  const source = await ctx.ui.prompt.menu<KeySource>({ title: TITLE, text: "Where is the signing key?", items, allowBack: true });
+  if (source === "back") return null;
+  if (source === "file") return askKeyFile(ctx);
+  return unlock(ctx, "Signing key passphrase (it opens the backup drive too)", (passphrase) => readBackupKey(ctx.sys, source, passphrase));
 }
 
 type DefaultChoice = number | "keep";

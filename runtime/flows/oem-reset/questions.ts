@@ -1,6 +1,9 @@
 // The OEM reset's questionnaire: Heads' "use defaults?", then one passphrase or separate
-// ones (each typed twice, the rule shown when it is broken) and the key's identity.
-import type { Prompt } from "../../../ui/prompt.ts";
+// ones (each typed twice, the rule shown when it is broken), the key's identity and where its
+// backup goes.
+import type { MenuItem, Prompt } from "../../../ui/prompt.ts";
+import { driveLabel, type UsbDrive } from "../../backup/drive.ts";
+import { PRIVATE_PERCENTS, type PrivatePercent } from "../../backup/partition.ts";
 import type { Identity } from "../../../gpg/keygen.ts";
 import {
   checkIdentityField, checkPassphrase, DEFAULT_COMMENT, DEFAULT_KEY_PASSPHRASE, DEFAULT_NAME, DEFAULT_TPM_OWNER, defaultEmail, KEY_PASSPHRASE, SINGLE, TPM_OWNER, type PassphraseRule,
@@ -14,7 +17,7 @@ export interface Answers {
   identity: Identity;
   defaults: boolean;
   /** Where to keep the passphrase-protected secret key for later signing, or null for nowhere. */
-  keyCopy: string | null;
+  backup: KeyBackup | null;
 }
 
 export const DEFAULT_KEY_COPY = "/media/privkey.sec";
@@ -47,18 +50,69 @@ async function field(prompt: Prompt, label: string, initial: string): Promise<st
 /** A path whose directory exists and where no file would be overwritten; the Sys check is the caller's. */
 export type PathCheck = (path: string) => string | null;
 
-async function askKeyCopy(prompt: Prompt, checkPath: PathCheck): Promise<string | null | "cancel"> {
-  const keep = await prompt.confirm({
-    title: TITLE,
-    text: "Save a copy of the new signing key, protected by its passphrase, to a file (on a USB drive mounted at /media)? Without a copy, re-signing /boot after a kernel update needs a new OEM factory reset.",
-    defaultYes: true,
-  });
-  if (!keep) return null;
-  const path = await prompt.input({ title: TITLE, label: "File for the secret key copy", initial: DEFAULT_KEY_COPY, validate: checkPath });
-  return path ?? "cancel";
+/** Where the passphrase-protected secret key is kept for signing /boot later. */
+export type KeyBackup = { kind: "drive"; drive: UsbDrive; share: PrivatePercent } | { kind: "file"; path: string };
+
+export interface BackupChoices {
+  checkPath: PathCheck;
+  /** The USB drives plugged in now (asked again when the user plugs one in). */
+  drives(): UsbDrive[];
 }
 
-export async function askAnswers(prompt: Prompt, nowMs: number, checkPath: PathCheck): Promise<Answers | null> {
+type BackupKind = "drive" | "file" | "none" | "rescan";
+
+async function askDrive(prompt: Prompt, drives: UsbDrive[]): Promise<UsbDrive | null> {
+  if (drives.length === 1) return drives[0]!;
+  const items: MenuItem<UsbDrive>[] = drives.slice(0, 9).map((d, i) => ({ key: String(i + 1), label: driveLabel(d), value: d }));
+  const choice = await prompt.menu({ title: TITLE, text: "Which USB drive should hold the backup? It will be erased.", items, allowBack: true });
+  return choice === "back" ? null : choice;
+}
+
+async function askDriveBackup(prompt: Prompt, drives: UsbDrive[]): Promise<KeyBackup | null> {
+  const drive = await askDrive(prompt, drives);
+  if (!drive) return null;
+  const share = await prompt.menu<PrivatePercent>({
+    title: TITLE,
+    text: "How much of the drive should the encrypted partition take? The rest is a public partition that receives your public key.",
+    items: PRIVATE_PERCENTS.map((p, i) => ({ key: String(i + 1), label: `${p} %`, value: p })),
+    allowBack: true,
+  });
+  if (share === "back") return null;
+  const erase = await prompt.confirm({ title: TITLE, text: `Everything on ${driveLabel(drive)} will be erased. Use this drive for the backup?`, defaultYes: false });
+  return erase ? { kind: "drive", drive, share } : null;
+}
+
+/** Heads' "format an encrypted USB thumb drive for the key backup?", or a protected file instead; null for no backup. */
+async function askBackup(prompt: Prompt, choices: BackupChoices): Promise<KeyBackup | null | "cancel"> {
+  for (;;) {
+    const drives = choices.drives();
+    const items: MenuItem<BackupKind>[] = drives.length > 0
+      ? [{ key: "d", label: "On a USB thumb drive: an encrypted partition for the key, a public one for pubkey.asc", value: "drive" }]
+      : [{ key: "r", label: "On a USB thumb drive: plug one in, then choose this", value: "rescan" }];
+    items.push(
+      { key: "f", label: "In a passphrase-protected file on a drive mounted at /media", value: "file" },
+      { key: "n", label: "No backup: re-signing /boot will need a new OEM factory reset", value: "none" },
+    );
+    const kind = await prompt.menu({
+      title: TITLE,
+      text: "Keep a backup of the new signing key, protected by its passphrase? It lets you re-sign /boot after a kernel update.",
+      items,
+      allowBack: true,
+    });
+    if (kind === "back") return "cancel";
+    if (kind === "none") return null;
+    if (kind === "rescan") continue;
+    if (kind === "file") {
+      const path = await prompt.input({ title: TITLE, label: "File for the secret key copy", initial: DEFAULT_KEY_COPY, validate: choices.checkPath });
+      if (path !== null) return { kind: "file", path };
+      continue;
+    }
+    const backup = await askDriveBackup(prompt, drives);
+    if (backup) return backup;
+  }
+}
+
+export async function askAnswers(prompt: Prompt, nowMs: number, choices: BackupChoices): Promise<Answers | null> {
   const identity: Identity = { name: DEFAULT_NAME, email: defaultEmail(nowMs), comment: DEFAULT_COMMENT };
   const defaults = await prompt.confirm({
     title: TITLE,
@@ -66,9 +120,9 @@ export async function askAnswers(prompt: Prompt, nowMs: number, checkPath: PathC
     defaultYes: true,
   });
   if (defaults) {
-    const keyCopy = await askKeyCopy(prompt, checkPath);
-    if (keyCopy === "cancel") return null;
-    return { tpmOwner: DEFAULT_TPM_OWNER, keyPassphrase: DEFAULT_KEY_PASSPHRASE, identity, defaults, keyCopy };
+    const backup = await askBackup(prompt, choices);
+    if (backup === "cancel") return null;
+    return { tpmOwner: DEFAULT_TPM_OWNER, keyPassphrase: DEFAULT_KEY_PASSPHRASE, identity, defaults, backup };
   }
 
   const single = await prompt.confirm({ title: TITLE, text: "Use one passphrase for both the TPM owner and the signing key?", defaultYes: true });
@@ -85,7 +139,7 @@ export async function askAnswers(prompt: Prompt, nowMs: number, checkPath: PathC
     if (comment === null) return null;
     Object.assign(identity, { name, email, comment });
   }
-  const keyCopy = await askKeyCopy(prompt, checkPath);
-  if (keyCopy === "cancel") return null;
-  return { tpmOwner, keyPassphrase, identity, defaults, keyCopy };
+  const backup = await askBackup(prompt, choices);
+  if (backup === "cancel") return null;
+  return { tpmOwner, keyPassphrase, identity, defaults, backup };
 }

@@ -1,9 +1,14 @@
 // The OEM factory reset as one wizard: warning → questions → TPM reset → new signing key in
-// memory → the public key into the firmware's keyring → /boot signed with a fresh rollback
-// counter → a new TOTP secret sealed and its QR code shown → a summary of the secrets.
-// Heads seals no TOTP during the reset; bootward does, so the owner leaves with everything set.
+// memory → its backup (an encrypted USB drive, or a protected file) → the public key into the
+// firmware's keyring → /boot signed with a fresh rollback counter → a new TOTP secret sealed
+// and its QR code shown → a summary of the secrets. Heads seals no TOTP during the reset;
+// bootward does, so the owner leaves with everything set. Each step is noted in /boot first
+// (pending.ts), so a power cut leaves a machine that says the reset is incomplete.
 import { SysError, type Sys } from "../../host/sys.ts";
-import { generateSigningKey } from "../../../gpg/keygen.ts";
+import { generateSigningKey, type NewKey } from "../../../gpg/keygen.ts";
+import { TrustDbError, ultimateTrustDb } from "../../../gpg/trustdb.ts";
+import { ConfigError } from "../../config/parse.ts";
+import { withUserSettings } from "../../config/user.ts";
 import { SignerError } from "../../../gpg/sign.ts";
 import { TpmError } from "../../../tpm/errors.ts";
 import { isSignedListName, signBoot, SIGNATURE_FILE, STAGING_DIR } from "../../boot/index.ts";
@@ -22,7 +27,10 @@ import { describeError } from "../../errors.ts";
 import { boardName, type FlowContext } from "../context.ts";
 import { openBoot } from "../os-boot.ts";
 import { isBootProblem } from "../boot-problems.ts";
-import { askAnswers, TITLE, type Answers } from "./questions.ts";
+import { askAnswers, TITLE, type Answers, type KeyBackup } from "./questions.ts";
+import { clearMark, markStep, type ResetStep } from "./pending.ts";
+import { BackupDriveError, driveLabel, formatBackupDrive, usbDrives } from "../../backup/drive.ts";
+import { PartitionError } from "../../backup/partition.ts";
 import { resetTpmAsking } from "../tpm-reset.ts";
 import { KeyAlgorithmError, keyAlgorithm } from "./rules.ts";
 
@@ -61,18 +69,65 @@ function keyCopyProblem(ctx: FlowContext, path: string): string | null {
   return null;
 }
 
+const TRUSTDB = "/.gnupg/trustdb.gpg";
+const CONFIG_USER = "/etc/config.user";
+
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+}
+
+/** The device /boot is mounted from, which Heads' reset keeps as CONFIG_BOOT_DEV. */
+function bootDevice(ctx: FlowContext): string | null {
+  const mounts = resolvePath(ctx.root, "/proc/mounts");
+  if (!ctx.firmware || !ctx.sys.stat(mounts)) return null;
+  const line = ctx.sys.readText(mounts).split("\n").find((l) => l.split(" ")[1] === "/boot");
+  return line?.split(" ")[0] ?? null;
+}
+
+/** The owner's settings after the reset: the old ones, with the /boot device and whether a backup drive exists. */
+function userSettings(ctx: FlowContext, old: Uint8Array | undefined, backup: KeyBackup | null): Uint8Array {
+  const settings: Record<string, string> = { CONFIG_HAVE_GPG_KEY_BACKUP: backup?.kind === "drive" ? "y" : "n" };
+  const device = bootDevice(ctx);
+  if (device) settings.CONFIG_BOOT_DEV = device;
+  return new TextEncoder().encode(withUserSettings(old ? new TextDecoder().decode(old) : "", settings));
+}
+
 /**
- * Replaces the keyring among the ROM's user files and writes the image; returns the PCR 7
- * value the next boot will measure, which the TOTP secret is sealed to.
+ * As Heads' reset writes the ROM: every heads/* file is rewritten, with the new keyring and
+ * its ultimate trust, the owner's settings updated and their other files carried over.
+ * Returns the PCR 7 value the next boot will measure, which the TOTP secret is sealed to.
  */
-async function storeKeyringInRom(ctx: FlowContext, flash: FlashDevice, tpm: Tpm, publicKey: Uint8Array): Promise<Map<number, Uint8Array>> {
+async function storeKeyringInRom(ctx: FlowContext, flash: FlashDevice, tpm: Tpm, key: NewKey, backup: KeyBackup | null): Promise<Map<number, Uint8Array>> {
   const current = await flash.read();
-  // As Heads' reset: heads/* is rewritten with the new keyring, and the owner's settings carried over.
-  const kept = [...userFiles(current)].filter((f) => !f.path.startsWith("/.gnupg/"));
-  const image = withUserFiles(current, [...kept, { path: KEYRING, data: publicKey }]);
+  const old = [...userFiles(current)];
+  const kept = old.filter((f) => !f.path.startsWith("/.gnupg/") && f.path !== CONFIG_USER);
+  const trustdb = ultimateTrustDb({ fingerprint: hexBytes(key.fingerprint), userIds: key.userIds }, Math.floor(ctx.sys.now() / 1000));
+  const config = userSettings(ctx, old.find((f) => f.path === CONFIG_USER)?.data, backup);
+  const image = withUserFiles(current, [...kept, { path: KEYRING, data: key.binaryPublic }, { path: TRUSTDB, data: trustdb }, { path: CONFIG_USER, data: config }]);
   await flash.write(image);
   const pcr = userFilesPcr(ctx.config.CONFIG_PCR);
   return new Map([[pcr, futureUserFilesPcr(readEventLog(ctx.sys, ctx.root).log, pcrHashOf(tpm.pcrSize), [...userFiles(image)], pcr)]]);
+}
+
+function backupText(backup: KeyBackup | null): string {
+  if (!backup) return "none; re-signing /boot needs a new OEM factory reset";
+  if (backup.kind === "file") return `${backup.path} (protected by the signing key passphrase)`;
+  return `the encrypted partition of ${driveLabel(backup.drive)} (opened with the signing key passphrase)`;
+}
+
+/** Writes the protected secret key where the owner chose; the drive is erased first. */
+async function writeBackup(ctx: FlowContext, backup: KeyBackup, key: NewKey, passphrase: string): Promise<void> {
+  const secretKey = await key.protectedSecret(passphrase);
+  if (backup.kind === "file") {
+    ctx.sys.writeFile(resolvePath(ctx.root, backup.path), secretKey, 0o600);
+    return;
+  }
+  const luksPassphrase = new TextEncoder().encode(passphrase);
+  try {
+    await formatBackupDrive(ctx.sys, backup.drive, backup.share, luksPassphrase, { secretKey, publicKey: key.armoredPublic });
+  } finally {
+    luksPassphrase.fill(0);
+  }
 }
 
 function summary(answers: Answers, fingerprint: string, totp: boolean, inRom: boolean): string {
@@ -80,10 +135,10 @@ function summary(answers: Answers, fingerprint: string, totp: boolean, inRom: bo
     "Write these down and keep them safe:",
     "",
     `TPM owner passphrase:    ${answers.tpmOwner}`,
-    ...(answers.keyCopy ? [`Signing key passphrase:  ${answers.keyPassphrase}`] : []),
+    ...(answers.backup ? [`Signing key passphrase:  ${answers.keyPassphrase}`] : []),
     `Signing key:             ${answers.identity.name} <${answers.identity.email}>`,
     `Fingerprint:             ${fingerprint}`,
-    answers.keyCopy ? `Secret key copy:         ${answers.keyCopy} (protected by the signing key passphrase)` : "Secret key copy:         none; re-signing /boot needs a new OEM factory reset",
+    `Secret key backup:       ${backupText(answers.backup)}`,
     "",
     totp ? "The TOTP secret is sealed: your authenticator app shows the code the header shows." : "No TOTP secret was sealed (see the message before this one).",
     "/boot is signed with the new key; its default entry is the first one.",
@@ -114,7 +169,7 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
     text: "This takes ownership of the machine for you: the TPM is cleared (every secret sealed in it is lost), a new signing key is made, /boot is signed with it and a new TOTP secret is sealed. Continue?",
   });
   if (!go) return "cancelled";
-  const answers = await askAnswers(prompt, ctx.sys.now(), (path) => keyCopyProblem(ctx, path));
+  const answers = await askAnswers(prompt, ctx.sys.now(), { checkPath: (path) => keyCopyProblem(ctx, path), drives: () => usbDrives(ctx.sys, ctx.root) });
   if (!answers) return "cancelled";
   const bootDir = await openBoot(ctx);
   if (!bootDir) return "failed";
@@ -126,12 +181,26 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
     return fail("The ROM cannot be reached", error);
   }
 
+  // Every step is noted in /boot before it starts; a note that cannot be written stops the reset there.
+  const mark = async (step: ResetStep): Promise<boolean> => {
+    try {
+      await markStep(ctx.sys, ctx.firmware, bootDir, step);
+      return true;
+    } catch (error) {
+      if (!isBootProblem(error)) throw error;
+      await fail("/boot could not be written", error);
+      return false;
+    }
+  };
+
+  if (!(await mark("tpm"))) return "failed";
   try {
     await resetTpmAsking(ctx, tpm, answers.tpmOwner, TITLE);
   } catch (error) {
     if (!(error instanceof TpmError)) throw error;
     return fail("The TPM could not be reset", error);
   }
+  if (!(await mark("key"))) return "failed";
   const progress = prompt.progress(`Generating the ${algorithm} signing key`);
   let key;
   let nextBoot: Map<number, Uint8Array> | undefined;
@@ -142,25 +211,31 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
       if (!(error instanceof SignerError)) throw error;
       return await fail("The signing key could not be made", error);
     }
-    if (answers.keyCopy) {
+    if (answers.backup) {
+      if (!(await mark("backup"))) return "failed";
+      const where = answers.backup.kind === "file" ? answers.backup.path : driveLabel(answers.backup.drive);
+      progress.update(null, `Writing the key backup to ${where}`);
       try {
-        progress.update(null, `Writing the protected secret key copy to ${answers.keyCopy}`);
-        ctx.sys.writeFile(resolvePath(ctx.root, answers.keyCopy), await key.protectedSecret(answers.keyPassphrase), 0o600);
+        await writeBackup(ctx, answers.backup, key, answers.keyPassphrase);
       } catch (error) {
-        if (!(error instanceof SysError)) throw error;
-        return await fail(`The secret key copy could not be written to ${answers.keyCopy}`, error);
+        if (!(error instanceof SysError || error instanceof BackupDriveError || error instanceof PartitionError || error instanceof SignerError)) throw error;
+        return await fail(`The key backup could not be written to ${where}`, error);
       }
     }
     installKeyring(ctx, key.binaryPublic);
     if (flash) {
+      if (!(await mark("rom"))) return "failed";
       progress.update(null, `Writing the keyring to the ROM (${flash.name})`);
       try {
-        nextBoot = await storeKeyringInRom(ctx, flash, tpm, key.binaryPublic);
+        nextBoot = await storeKeyringInRom(ctx, flash, tpm, key, answers.backup);
+        // The ROM now holds what the reset wrote; whatever was wrong with it at startup is gone.
+        delete ctx.romProblem;
       } catch (error) {
-        if (!(error instanceof FlashError || error instanceof CbfsError)) throw error;
+        if (!(error instanceof FlashError || error instanceof CbfsError || error instanceof ConfigError || error instanceof TrustDbError)) throw error;
         return await fail("The keyring could not be written to the ROM", error);
       }
     }
+    if (!(await mark("sign"))) return "failed";
     progress.update(null, "Signing /boot");
     try {
       const signer = key.signer;
@@ -176,19 +251,24 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
     progress.done();
   }
 
-  let sealed = false;
+  if (!(await mark("totp"))) return "failed";
+  let sealed: Awaited<ReturnType<typeof sealNewTotpSecret>> | null = null;
   try {
-    const result = await sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: answers.tpmOwner, boardName: boardName(ctx.config), root: ctx.root, ...(nextBoot ? { nextBoot } : {}) });
-    try {
-      await prompt.showQr(enrolmentScreen(result.enrolment, ctx.sys.now()));
-    } finally {
-      result.secret.fill(0);
-    }
-    sealed = true;
+    sealed = await sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: answers.tpmOwner, boardName: boardName(ctx.config), root: ctx.root, ...(nextBoot ? { nextBoot } : {}) });
   } catch (error) {
     if (!(error instanceof TpmError)) throw error;
     await prompt.message({ title: TITLE, text: `The TOTP secret could not be sealed: ${describeError(error)}\n\nGenerate it later from Options, TPM/TOTP/HOTP Options.`, tone: "warning" });
   }
-  await prompt.message({ title: `${TITLE}: done`, text: summary(answers, key.fingerprint, sealed, flash !== null), tone: "success" });
+  try {
+    // Everything that changes the machine is done: from here a power cut leaves the new owner's machine.
+    await clearMark(ctx.sys, ctx.firmware, bootDir);
+    if (sealed) await prompt.showQr(enrolmentScreen(sealed.enrolment, ctx.sys.now()));
+  } catch (error) {
+    if (!isBootProblem(error)) throw error;
+    return await fail("/boot could not be written", error);
+  } finally {
+    sealed?.secret.fill(0);
+  }
+  await prompt.message({ title: `${TITLE}: done`, text: summary(answers, key.fingerprint, sealed !== null, flash !== null), tone: "success" });
   return "done";
 }

@@ -21,6 +21,7 @@ import { unsealTotp } from "../../../runtime/attest/unseal.ts";
 import { totpCode } from "../../../runtime/attest/otp.ts";
 import { makeBoot } from "../../boot/support.ts";
 import { makeRoot, useRig } from "./fixture.ts";
+import { PENDING_FILE } from "../../../runtime/flows/oem-reset/pending.ts";
 
 const sys = createNodeSys();
 const rig = useRig();
@@ -55,8 +56,10 @@ async function verifyWith(root: string, armoredKeys: string | Buffer, tpm: Tpm) 
 
 test("defaults: TPM owned with 12345678, /boot signed by the new key with a counter, TOTP sealed and shown, summary lists the secrets", async () => {
   const root = blankRoot();
-  const { prompt, outcome } = await wizard(root, [{ confirm: true }, { confirm: true }, { confirm: false }]);
+  const { prompt, outcome } = await wizard(root, [{ confirm: true }, { confirm: true }, { menu: "n" }]);
   assert.equal(outcome, "done", JSON.stringify(entries(prompt, "message")));
+  assert.deepEqual(entries(prompt, "menu")[0]!.items.map((i) => i.key), ["r", "f", "n"], "no USB drive is plugged in: the drive choice says to plug one in");
+  assert.equal(existsSync(join(root, "boot", PENDING_FILE)), false, "a finished reset leaves no note in /boot");
   const keyring = readFileSync(join(root, ".gnupg/pubring.gpg"));
   const [publicKey] = await readKeyring(keyring);
   assert.deepEqual(publicKey!.getUserIDs().length, 1);
@@ -99,7 +102,7 @@ test("custom answers: short, mismatched and valid passphrases; custom identity; 
     { password: "short" }, { password: "correct horse" }, { password: "correct hors" },
     { password: "correct horse" }, { password: "correct horse" },
     { confirm: true }, { input: "" }, { input: "Alice Owner" }, { input: "alice@example.org" }, { input: "laptop" },
-    { confirm: true }, { input: "/nowhere/key.sec" }, { input: "/boot/grub/grub.cfg" }, { input: "/media/privkey.sec" },
+    { menu: "f" }, { input: "/nowhere/key.sec" }, { input: "/boot/grub/grub.cfg" }, { input: "/media/privkey.sec" },
   ]);
   assert.equal(outcome, "done");
   const passwords = entries(prompt, "password");
@@ -132,7 +135,7 @@ test("separate passphrases: TPM owner under 8 and key passphrase under 6 are ref
     { confirm: true }, { confirm: false }, { confirm: false },
     { password: "1234567" }, { password: "owner-pass" }, { password: "owner-pass" },
     { password: "12345" }, { password: "key-pass" }, { password: "key-pass" },
-    { confirm: false }, { confirm: true }, { input: "/media/separate.sec" },
+    { confirm: false }, { menu: "f" }, { input: "/media/separate.sec" },
   ]);
   assert.equal(outcome, "done");
   const rejected = entries(prompt, "password").map((p) => p.rejected).filter(Boolean);
@@ -151,7 +154,7 @@ test("re-ownership: the previous owner's signed /boot and keyring are replaced; 
   await signBoot(sys, { bootDir: join(root, "boot"), signer: previous, defaultIndex: 2 });
   mkdirSync(join(root, ".gnupg"));
   writeFileSync(join(root, ".gnupg/pubring.kbx"), "an old keybox, read before pubring.gpg");
-  const { outcome } = await wizard(root, [{ confirm: true }, { confirm: true }, { confirm: false }]);
+  const { outcome } = await wizard(root, [{ confirm: true }, { confirm: true }, { menu: "n" }]);
   assert.equal(outcome, "done");
   assert.equal(existsSync(join(root, ".gnupg/pubring.kbx")), false, "the old keyring, read before pubring.gpg, is gone");
   assert.deepEqual(readdirSync(join(root, "boot")).filter((n) => n.startsWith("kexec_default.")), ["kexec_default.1.txt"]);
@@ -187,7 +190,7 @@ test("an unknown CONFIG_GPG_ALGO stops the wizard before the TPM is touched", as
 
 test("the secret key copy re-signs /boot after a kernel update, from Options, with the key passphrase", async () => {
   const root = blankRoot();
-  const { outcome } = await wizard(root, [{ confirm: true }, { confirm: true }, { confirm: true }, { input: "/media/privkey.sec" }]);
+  const { outcome } = await wizard(root, [{ confirm: true }, { confirm: true }, { menu: "f" }, { input: "/media/privkey.sec" }]);
   assert.equal(outcome, "done");
   writeFileSync(join(root, "boot/vmlinuz-6.1"), "a new kernel");
   const keyring = readFileSync(join(root, ".gnupg/pubring.gpg"));

@@ -78,7 +78,7 @@ test("the keyring goes to the ROM, the next boot measures and uses it, and the T
   work.cbfstool("rom", "add", "-t", "raw", "-n", "heads/initrd/.gnupg/pubring.kbx", "-f", work.path("old.kbx"));
   writeFileSync(join(first, "flash.rom"), work.read("rom"));
 
-  const wizard = await flows(first, [{ confirm: true }, { confirm: true }, { confirm: false }]);
+  const wizard = await flows(first, [{ confirm: true }, { confirm: true }, { menu: "n" }]);
   assert.equal(wizard.ctx.config.CONFIG_BRAND_NAME, "Owner Brand", "config.user came from the ROM");
   try {
     assert.equal(await oemResetWizard(wizard.ctx), "done", JSON.stringify(wizard.prompt.transcript.filter((e) => e.kind === "message")));
@@ -90,10 +90,23 @@ test("the keyring goes to the ROM, the next boot measures and uses it, and the T
   const base32 = /secret=([A-Z2-7]+)/.exec(qr.payload)![1]!;
   // cbfstool reads what the wizard wrote: the old keybox gone, the new keyring there, config.user kept.
   writeFileSync(work.path("after"), readFileSync(join(first, "flash.rom")));
+  const extract = (name: string) => {
+    work.cbfstool("after", "extract", "-n", name, "-f", work.path("extracted"));
+    return readFileSync(work.path("extracted"));
+  };
   const names = work.print("after").map((r) => r.name);
   assert.ok(names.includes("heads/initrd/.gnupg/pubring.gpg"), names.join(" "));
   assert.ok(names.includes("heads/initrd/etc/config.user"));
   assert.ok(!names.includes("heads/initrd/.gnupg/pubring.kbx"));
+  // The owner's setting survives; the reset adds whether a backup drive exists, as Heads' does.
+  assert.equal(extract("heads/initrd/etc/config.user").toString(), 'export CONFIG_BRAND_NAME="Owner Brand"\nexport CONFIG_HAVE_GPG_KEY_BACKUP="n"\n');
+  // GnuPG reads the ROM's keyring with the trust database the reset wrote beside it: the new key is ultimately trusted.
+  const home = mkdtempSync(join(tmpdir(), "bootward-rom-gnupg-"));
+  dirs.push(home);
+  writeFileSync(join(home, "pubring.gpg"), extract("heads/initrd/.gnupg/pubring.gpg"));
+  writeFileSync(join(home, "trustdb.gpg"), extract("heads/initrd/.gnupg/trustdb.gpg"));
+  const listing = execFileSync("gpg", ["--homedir", home, "--batch", "--no-autostart", "--with-colons", "--list-keys"], { encoding: "utf8" });
+  assert.match(listing, /^pub:u:/m, listing);
 
   await reboot();
   const second = freshRoot(first);

@@ -63,7 +63,7 @@ test("a key but a /boot never signed → offered; an owned machine → nothing a
 });
 
 test("F runs the OEM reset; once it is done the machine is owned and the offer ends", async () => {
-  const prompt = await offer(root(false), [{ menu: "F" }, { confirm: true }, { confirm: true }, { confirm: false }]);
+  const prompt = await offer(root(false), [{ menu: "F" }, { confirm: true }, { confirm: true }, { menu: "n" }]);
   assert.equal(offered(prompt).length, 1, "asked once, not again after the reset");
   assert.ok(prompt.transcript.some((e) => e.kind === "message" && e.title.endsWith(": done")));
 });
