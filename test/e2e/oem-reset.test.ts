@@ -1,27 +1,24 @@
 // End to end on the QEMU board from a blank machine: fresh swtpm state, an unsigned demo
-// /boot, an empty ROM image. Boot 1 offers the OEM factory reset; with the defaults it clears
-// the TPM (through the lockout hierarchy: SeaBIOS locks the platform one), makes a key, writes
-// it into the ROM's CBFS, signs /boot and seals the TOTP secret, whose base32 text is read off
-// the QR screen. Boot 2, same state: the keyring comes from the ROM, the header's code is
-// oathtool's for that secret, nothing is offered, and Default boot verifies and kexecs into
-// the demo OS. cbfstool then reads the keyring bootward wrote into the ROM.
+// /boot, an empty ROM image and a blank USB thumb drive. Boot 1 offers the OEM factory reset;
+// with the defaults it clears the TPM (through the lockout hierarchy: SeaBIOS locks the
+// platform one), makes a key, formats the drive as its backup (LUKS2 + public FAT), writes the
+// keyring into the ROM's CBFS, signs /boot and seals the TOTP secret, whose base32 text is
+// read off the QR screen. On the host: sfdisk, cryptsetup, mtools and cbfstool read what was
+// written, and no secret is in the clear on the drive or /boot. Then a file in /boot changes.
+// Boot 2, same state: the header's code is oathtool's, Default boot refuses the changed
+// /boot, the key restored from the backup drive re-signs it, and Default boot kexecs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { kernelImage } from "../../initrd/image.ts";
-import { startQemu, type QemuBoard } from "../../initrd/qemu/board.ts";
-import { getBoard } from "../../initrd/boards.ts";
-import { DEMO_OS_MARKER, makeExt4Image } from "../../initrd/qemu/demo-disk.ts";
+import type { QemuBoard } from "../../initrd/qemu/board.ts";
+import { DEMO_OS_MARKER } from "../../initrd/qemu/demo-disk.ts";
+import { BOARD, blankMachine, escape } from "./blank-machine.ts";
 import { ensureTools, toolPath } from "../../initrd/host-tools.ts";
 import { NO_OWNER_TITLE } from "../../runtime/flows/ownership.ts";
-import { writeTestDemoTree } from "../support/signed-demo-boot.ts";
+import { fingerprints, inspectBackupDrive, secretsInClear } from "../support/backup-drive.ts";
 
-const repo = new URL("../../", import.meta.url).pathname;
-const BOARD = "qemu-tpm2";
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** oathtool's codes for the 30 s window of `ms` and its neighbours. */
 function codesAround(base32: string, ms: number): string[] {
@@ -29,15 +26,11 @@ function codesAround(base32: string, ms: number): string[] {
 }
 
 test(`${BOARD}: OEM reset from a blank machine → reboot → TOTP equals oathtool's, keyring from the ROM, Default boot kexecs`, { timeout: 900_000 }, async () => {
-  ensureTools(["oathtool", "cbfstool"]);
-  const stateDir = mkdtempSync(join(tmpdir(), "bootward-e2e-oem-"));
-  const name = getBoard(BOARD).config.find(([k]) => k === "CONFIG_BOARD_NAME")![1];
-  const main = new RegExp(`${escape(name)} \\| bootward Boot Menu`);
-  const kernel = await kernelImage();
-  const tree = join(stateDir, "tree");
-  await writeTestDemoTree(tree);
-  const disk = makeExt4Image({ tree, outFile: join(stateDir, "disk.img") }).path;
-  const boot = () => startQemu({ board: BOARD, kernel: kernel.path, initramfs: join(repo, "dist", `initramfs-${BOARD}.cpio.xz`), disk, stateDir });
+  ensureTools(["oathtool", "cbfstool", "sfdisk", "cryptsetup", "mtype", "debugfs", "gpg"]);
+  const machine = await blankMachine("bootward-e2e-oem-");
+  const { stateDir, main, disk, usb, boot } = machine;
+  // The demo kernel happens to hold "12345678"; what counts is that no new copy appears.
+  const before = secretsInClear([disk, usb]);
   let qemu: QemuBoard | undefined;
   try {
     // Boot 1: the offer, then the wizard with the defaults.
@@ -49,13 +42,18 @@ test(`${BOARD}: OEM reset from a blank machine → reboot → TOTP equals oathto
     qemu.send("y");
     await qemu.waitFor(/Use the default configuration\?/, 30_000);
     qemu.send("y");
-    await qemu.waitFor(/Save a copy of the new signing key/, 30_000);
-    qemu.send("n");
-    const typed = await qemu.waitFor(/Or type this secret: ((?:[A-Z2-7]{4} ?){8})/, 300_000);
+    await qemu.waitFor(/Keep a backup of the new signing key/, 30_000);
+    qemu.send("d");
+    await qemu.waitFor(/How much of the drive should the encrypted partition take\?/, 30_000);
+    qemu.send("2");
+    await qemu.waitFor(/Everything on \/dev\/sda: .* will be erased/, 30_000);
+    qemu.send("y");
+    const typed = await qemu.waitFor(/Or type this secret: ((?:[A-Z2-7]{4} ?){8})/, 600_000);
     const base32 = typed[1]!.replace(/ /g, "");
     await qemu.waitFor(/Scan the code, then press Enter/, 30_000);
     qemu.send("\r");
     await qemu.waitFor(/Re-Ownership: done/, 60_000);
+    await qemu.waitFor(/Secret key backup: +the encrypted partition of \/dev\/sda/, 30_000);
     await qemu.waitFor(/Your public key is stored in the ROM/, 30_000);
     qemu.send("\r");
     await qemu.waitFor(main, 60_000);
@@ -64,8 +62,25 @@ test(`${BOARD}: OEM reset from a blank machine → reboot → TOTP equals oathto
     await qemu.stop();
 
     // cbfstool reads the keyring the wizard wrote into the board's flash.
-    const listing = execFileSync(toolPath("cbfstool"), [join(stateDir, "flash.rom"), "print"], { encoding: "utf8" });
+    const rom = join(stateDir, "flash.rom");
+    const listing = execFileSync(toolPath("cbfstool"), [rom, "print"], { encoding: "utf8" });
     assert.match(listing, /heads\/initrd\/\.gnupg\/pubring\.gpg/);
+    execFileSync(toolPath("cbfstool"), [rom, "extract", "-n", "heads/initrd/.gnupg/pubring.gpg", "-f", join(stateDir, "pubring.gpg")], { stdio: "ignore" });
+    const romKey = fingerprints(readFileSync(join(stateDir, "pubring.gpg")));
+    assert.equal(romKey.length, 1);
+
+    const drive = inspectBackupDrive(usb, stateDir);
+    assert.deepEqual(drive.types, ["83", "c"], "a LUKS partition and a public FAT one, as Heads lays the drive out");
+    assert.match(drive.luksDump, /Version:\s+2/);
+    assert.match(drive.luksDump, /cipher:\s+aes-xts-plain64/);
+    assert.match(drive.luksDump, /Cipher key:\s+512 bits/);
+    assert.equal(drive.opens("12345678"), true, "the signing key passphrase opens the encrypted partition");
+    assert.equal(drive.opens("12345679"), false, "another passphrase does not");
+    assert.deepEqual(fingerprints(drive.publicKey), romKey, "the public partition's pubkey.asc is the key in the ROM");
+    assert.deepEqual(secretsInClear([disk, usb]), before, "no secret was written in the clear to /boot or the USB drive");
+
+    // A kernel update, as the OS would make it: a new file in /boot.
+    execFileSync(toolPath("debugfs"), ["-w", "-R", `write ${join(stateDir, "pubring.gpg")} vmlinuz-update`, disk], { stdio: "ignore" });
 
     // Boot 2: owned — the code, no offer, and a verified boot into the demo OS.
     qemu = await boot();
@@ -76,11 +91,34 @@ test(`${BOARD}: OEM reset from a blank machine → reboot → TOTP equals oathto
     await qemu.waitFor(main, 30_000);
     assert.ok(!qemu.output().includes(NO_OWNER_TITLE), "an owned machine is not offered the reset");
     qemu.send("d");
+    await qemu.waitFor(/\/boot integrity check failed/, 300_000);
+    await qemu.waitFor(/vmlinuz-update/, 30_000);
+    qemu.send("r");
+    // Options → Update checksums and sign, with the key from the backup drive.
+    await qemu.waitFor(main, 60_000);
+    qemu.send("o");
+    await qemu.waitFor(/Update checksums and sign/, 30_000);
+    qemu.send("u");
+    await qemu.waitFor(/Update checksums and sign \/boot/, 30_000);
+    await qemu.waitFor(/\[y\/N\]/, 30_000);
+    qemu.send("y");
+    await qemu.waitFor(/Which entry should Default boot start\?/, 120_000);
+    qemu.send("k");
+    await qemu.waitFor(/The key backup on \/dev\/sda/, 60_000);
+    qemu.send("b");
+    await qemu.waitFor(/Signing key passphrase \(it opens the backup drive too\)/, 30_000);
+    qemu.send("12345678\r");
+    await qemu.waitFor(/\/boot is signed by [0-9A-F]{40}/, 300_000);
+    qemu.send("\r");
+    await qemu.waitFor(/Return to main menu/, 30_000);
+    qemu.send("r");
+    await qemu.waitFor(main, 60_000);
+    qemu.send("d");
     await qemu.waitFor(new RegExp(escape(DEMO_OS_MARKER)), 300_000);
     const exit = await Promise.race([qemu.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 120_000))]);
     assert.notEqual(exit, "hung", "the demo OS powers off after booting");
   } finally {
     await qemu?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    machine.remove();
   }
 });
