@@ -278,14 +278,16 @@ export function createInkPrompt(options: InkPromptOptions): InkPrompt {
     progress(label: string): ProgressHandle {
       if (screen?.fail) throw new PromptBusyError("progress display", screen.kind);
       const id = nextId++;
-      const show = (fraction: number | null, detail?: string) => {
-        if (closed || (screen && screen.id !== id)) return;
+      const draw = (fraction: number | null, detail?: string) => {
         screen = { id, kind: "progress", draw: () => <Progress label={label} fraction={fraction} detail={detail} frame={spinnerFrame} /> };
         redraw();
       };
-      show(0);
+      // It replaces the answered question still on screen; its updates must not replace a newer screen.
+      if (!closed) draw(0);
       return {
-        update: show,
+        update(fraction, detail) {
+          if (!closed && screen?.id === id) draw(fraction, detail);
+        },
         done() {
           if (screen?.id === id) {
             screen = null;

@@ -182,6 +182,18 @@ test("progress shows a bar, then a spinner, and is replaced by the next screen",
   assert.equal(await answer, true);
 });
 
+test("a progress started after an answered question replaces it, and its updates show", async () => {
+  const answer = ui.confirm({ title: "Erase?", text: "Erase the drive" });
+  await out.waitFor("Erase the drive");
+  input.type("y");
+  assert.equal(await answer, true);
+  const work = ui.progress("Generating the signing key");
+  await out.waitFor("Generating the signing key");
+  work.update(null, "Writing the key backup");
+  await out.waitFor("Writing the key backup");
+  work.done();
+});
+
 test("keys typed before a question is on screen do not answer it", async () => {
   input.type("y");
   const answer = ui.confirm({ title: "Erase?", text: "Really erase" });
