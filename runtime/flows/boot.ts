@@ -84,11 +84,11 @@ export async function runBootFlow(ctx: FlowContext): Promise<PowerChoice> {
     if (!checked) {
       checked = true;
       // An interrupted reset explains what follows it (a half-written ROM, a TOTP that fails), so it comes first.
-      if (ctx.firmware) await offerToFinishReset(ctx);
+      if (ctx.firmware && (await offerToFinishReset(ctx)) === "reboot") return "reboot";
       if (ctx.romProblem) await ctx.ui.prompt.message({ title: "The settings in the ROM could not be used", text: ctx.romProblem, tone: "error" });
       await attestationAtStartup(ctx);
       // Only as the firmware: from a shell on a host, "OEM reset" would clear the host's own TPM.
-      if (ctx.firmware) await offerOwnership(ctx);
+      if (ctx.firmware && (await offerOwnership(ctx)) === "reboot") return "reboot";
     }
     return mainMenu(ctx);
   });

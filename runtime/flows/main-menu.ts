@@ -77,7 +77,7 @@ export async function mainMenu(ctx: FlowContext): Promise<PowerChoice> {
         view = await readAttestation(ctx);
         break;
       case "options":
-        await optionsMenu(ctx);
+        if ((await optionsMenu(ctx)) === "reboot") return "reboot";
         if (takeAttestationChange(ctx)) view = await readAttestation(ctx);
         break;
       case "info":

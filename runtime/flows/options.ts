@@ -1,12 +1,14 @@
 // Heads' Options menu, with only the items that work so far; the others (GPG, flashing,
 // configuration …) join as their issues land.
 import type { FlowContext } from "./context.ts";
+import { restartsAfter } from "./oem-reset/after.ts";
 import { recoveryShell } from "./recovery.ts";
 import { tpmOptionsMenu } from "./tpm-options.ts";
 
 type OptionsChoice = "boot" | "tpm" | "sign" | "oem" | "recovery" | "back";
 
-export async function optionsMenu(ctx: FlowContext): Promise<void> {
+/** Returns "reboot" when a finished OEM reset needs the machine restarted. */
+export async function optionsMenu(ctx: FlowContext): Promise<"reboot" | void> {
   for (;;) {
     const choice = await ctx.ui.prompt.menu<OptionsChoice>({
       title: "Options",
@@ -25,7 +27,9 @@ export async function optionsMenu(ctx: FlowContext): Promise<void> {
     if (choice === "boot") await (await import("./boot-options.ts")).bootOptionsMenu(ctx);
     else if (choice === "tpm") await tpmOptionsMenu(ctx);
     else if (choice === "sign") await (await import("./sign-boot.ts")).signBootFlow(ctx);
-    else if (choice === "oem") await (await import("./oem-reset/wizard.ts")).oemResetWizard(ctx);
+    else if (choice === "oem") {
+      if (restartsAfter(ctx, await (await import("./oem-reset/wizard.ts")).oemResetWizard(ctx))) return "reboot";
+    }
     else await recoveryShell(ctx, "User requested recovery shell");
   }
 }

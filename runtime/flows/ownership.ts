@@ -11,6 +11,7 @@ import type { FlowContext } from "./context.ts";
 import { recoveryShell, restrictedBoot } from "./recovery.ts";
 import { isBootProblem } from "./boot-problems.ts";
 import { interruptedStep } from "./oem-reset/pending.ts";
+import { restartsAfter } from "./oem-reset/after.ts";
 
 export const NO_OWNER_TITLE = "This machine has no owner yet";
 export const INCOMPLETE_TITLE = "Reset incomplete — start again";
@@ -54,7 +55,7 @@ export async function missingOwnership(ctx: FlowContext): Promise<Reason | null>
 
 type Choice = "reset" | "menu" | "recovery";
 
-async function offerReset(ctx: FlowContext, reason: (ctx: FlowContext) => Promise<Reason | null>): Promise<void> {
+async function offerReset(ctx: FlowContext, reason: (ctx: FlowContext) => Promise<Reason | null>): Promise<"reboot" | void> {
   for (;;) {
     const found = await reason(ctx);
     if (!found) return;
@@ -70,16 +71,16 @@ async function offerReset(ctx: FlowContext, reason: (ctx: FlowContext) => Promis
     });
     if (choice === "menu" || choice === "back") return;
     if (choice === "recovery") await recoveryShell(ctx, found.title);
-    else if ((await (await import("./oem-reset/wizard.ts")).oemResetWizard(ctx)) !== "done") continue;
+    else if (restartsAfter(ctx, await (await import("./oem-reset/wizard.ts")).oemResetWizard(ctx))) return "reboot";
   }
 }
 
-/** Offers the OEM factory reset until it is done or the user goes on without it. */
-export async function offerOwnership(ctx: FlowContext): Promise<void> {
-  await offerReset(ctx, missingOwnership);
+/** Offers the OEM factory reset until it is done or the user goes on without it; "reboot" after a finished reset on the firmware. */
+export async function offerOwnership(ctx: FlowContext): Promise<"reboot" | void> {
+  return offerReset(ctx, missingOwnership);
 }
 
 /** Before anything else at startup: an interrupted reset explains every failure that would follow it. */
-export async function offerToFinishReset(ctx: FlowContext): Promise<void> {
-  await offerReset(ctx, interruptedReset);
+export async function offerToFinishReset(ctx: FlowContext): Promise<"reboot" | void> {
+  return offerReset(ctx, interruptedReset);
 }

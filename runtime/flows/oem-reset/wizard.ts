@@ -29,6 +29,7 @@ import { openBoot } from "../os-boot.ts";
 import { isBootProblem } from "../boot-problems.ts";
 import { askAnswers, TITLE, type Answers, type KeyBackup } from "./questions.ts";
 import { clearMark, markStep, type ResetStep } from "./pending.ts";
+import { restartsAfter } from "./after.ts";
 import { BackupDriveError, driveLabel, formatBackupDrive, usbDrives } from "../../backup/drive.ts";
 import { PartitionError } from "../../backup/partition.ts";
 import { resetTpmAsking } from "../tpm-reset.ts";
@@ -130,7 +131,7 @@ async function writeBackup(ctx: FlowContext, backup: KeyBackup, key: NewKey, pas
   }
 }
 
-function summary(answers: Answers, fingerprint: string, totp: boolean, inRom: boolean): string {
+function summary(answers: Answers, fingerprint: string, totp: boolean, inRom: boolean, restart: boolean): string {
   return [
     "Write these down and keep them safe:",
     "",
@@ -143,6 +144,7 @@ function summary(answers: Answers, fingerprint: string, totp: boolean, inRom: bo
     totp ? "The TOTP secret is sealed: your authenticator app shows the code the header shows." : "No TOTP secret was sealed (see the message before this one).",
     "/boot is signed with the new key; its default entry is the first one.",
     inRom ? "Your public key is stored in the ROM." : "This board has no ROM bootward can write: the new keyring lasts until power off. Add your public key to the firmware image before rebooting.",
+    ...(restart ? ["", "Press Enter to restart: the next boot measures the new ROM and shows your TOTP code."] : []),
   ].join("\n");
 }
 
@@ -269,6 +271,6 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
   } finally {
     sealed?.secret.fill(0);
   }
-  await prompt.message({ title: `${TITLE}: done`, text: summary(answers, key.fingerprint, sealed !== null, flash !== null), tone: "success" });
+  await prompt.message({ title: `${TITLE}: done`, text: summary(answers, key.fingerprint, sealed !== null, flash !== null, restartsAfter(ctx, "done")), tone: "success" });
   return "done";
 }
