@@ -11,6 +11,7 @@ import { boardDongle, markAttestationChanged, onWritableBoot } from "./attestati
 import { timeTroubleshooting } from "./clock.ts";
 import { enrol } from "./enrol.ts";
 import { resetTpmAsking } from "./tpm-reset.ts";
+import { askNewPassphrase } from "./new-passphrase.ts";
 
 type TpmChoice = "generate" | "reset" | "troubleshoot" | "back";
 
@@ -142,26 +143,14 @@ async function programBoardDongle(ctx: FlowContext, secret: Uint8Array): Promise
 }
 
 /** Asks for a new owner passphrase twice until both agree; null when cancelled. */
-async function newOwnerPassphrase(ctx: FlowContext): Promise<Uint8Array | null> {
-  const prompt = ctx.ui.prompt;
-  for (;;) {
-    const first = await prompt.password({
-      title: "Reset the TPM",
-      label: "New TPM owner passphrase (1 to 32 characters)",
-      validate: (v) => (v.length >= 1 && v.length <= 32 ? null : "The owner passphrase has 1 to 32 bytes."),
-    });
-    if (first === null) return null;
-    const again = await prompt.password({ title: "Reset the TPM", label: "The new TPM owner passphrase again" });
-    if (again === null) {
-      first.fill(0);
-      return null;
-    }
-    const same = again.length === first.length && again.every((b, i) => b === first[i]);
-    again.fill(0);
-    if (same) return first;
-    first.fill(0);
-    await prompt.message({ title: "Reset the TPM", text: "The two passphrases differ; type them again.", tone: "warning" });
-  }
+function newOwnerPassphrase(ctx: FlowContext): Promise<Uint8Array | null> {
+  return askNewPassphrase(ctx.ui.prompt, {
+    title: "Reset the TPM",
+    what: "TPM owner passphrase",
+    min: 1,
+    max: 32,
+    validate: (v) => (v.length >= 1 && v.length <= 32 ? null : "The owner passphrase has 1 to 32 bytes."),
+  });
 }
 
 /** Heads' "Reset the TPM": clear it, take ownership with a new passphrase, then generate a new secret. */

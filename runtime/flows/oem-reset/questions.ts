@@ -3,6 +3,7 @@
 // backup goes.
 import type { MenuItem, Prompt } from "../../../ui/prompt.ts";
 import { driveLabel, type UsbDrive } from "../../backup/drive.ts";
+import { askNewPassphrase } from "../new-passphrase.ts";
 import { PRIVATE_PERCENTS, type PrivatePercent } from "../../backup/partition.ts";
 import type { Identity } from "../../../gpg/keygen.ts";
 import {
@@ -24,23 +25,13 @@ export const DEFAULT_KEY_COPY = "/media/privkey.sec";
 
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
-/** Asks until two entries match; null when cancelled. */
+/** The new passphrase as text, asked twice and checked against its rule; null when cancelled. */
 async function newPassphrase(prompt: Prompt, rule: PassphraseRule): Promise<string | null> {
-  for (;;) {
-    const first = await prompt.password({ title: TITLE, label: `New ${rule.what} (${rule.min}-${rule.max} characters)`, validate: (v) => checkPassphrase(rule, decode(v)) });
-    if (first === null) return null;
-    const again = await prompt.password({ title: TITLE, label: `The ${rule.what} again` });
-    if (again === null) {
-      first.fill(0);
-      return null;
-    }
-    const same = first.length === again.length && first.every((b, i) => b === again[i]);
-    const value = decode(first);
-    first.fill(0);
-    again.fill(0);
-    if (same) return value;
-    await prompt.message({ title: TITLE, text: `The two ${rule.what}s differ; type it again.`, tone: "warning" });
-  }
+  const bytes = await askNewPassphrase(prompt, { title: TITLE, what: rule.what, min: rule.min, max: rule.max, validate: (v) => checkPassphrase(rule, decode(v)) });
+  if (bytes === null) return null;
+  const value = decode(bytes);
+  bytes.fill(0);
+  return value;
 }
 
 async function field(prompt: Prompt, label: string, initial: string): Promise<string | null> {
