@@ -3,6 +3,7 @@
 // drive the QEMU monitor and stop everything cleanly. Used by the run command and by tests.
 
 import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { StringDecoder } from "node:string_decoder";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, type WriteStream } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
@@ -267,8 +268,10 @@ export async function startQemu(opts: QemuOptions): Promise<QemuBoard> {
   let log: WriteStream | undefined;
   if (!opts.interactive) {
     log = createWriteStream(join(opts.stateDir, "console.log"));
+    // A character of several bytes ("—" in a title) can arrive split across two reads.
+    const utf8 = new StringDecoder("utf8");
     child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString("utf8");
+      out += utf8.write(d);
       log!.write(d);
       for (const w of [...waiters]) w();
     });
