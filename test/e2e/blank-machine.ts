@@ -42,3 +42,17 @@ export async function blankMachine(prefix: string): Promise<BlankMachine> {
     remove: () => rmSync(stateDir, { recursive: true, force: true }),
   };
 }
+
+/** The wizard from its warning on: the defaults, and the USB drive (/dev/sda) as the backup with a 25 % share. */
+export async function answerDefaultsWithBackupDrive(qemu: QemuBoard): Promise<void> {
+  await qemu.waitFor(/takes ownership of the machine/, 30_000);
+  qemu.send("y");
+  await qemu.waitFor(/Use the default configuration\?/, 30_000);
+  qemu.send("y");
+  await qemu.waitFor(/Keep a backup of the new signing key/, 30_000);
+  qemu.send("d");
+  await qemu.waitFor(/How much of the drive should the encrypted partition take\?/, 30_000);
+  qemu.send("2");
+  await qemu.waitFor(/Everything on \/dev\/sda: .* will be erased/, 30_000);
+  qemu.send("y");
+}

@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { QemuBoard } from "../../initrd/qemu/board.ts";
 import { DEMO_OS_MARKER } from "../../initrd/qemu/demo-disk.ts";
-import { BOARD, blankMachine, escape } from "./blank-machine.ts";
+import { answerDefaultsWithBackupDrive, BOARD, blankMachine, escape } from "./blank-machine.ts";
 import { ensureTools, toolPath } from "../../initrd/host-tools.ts";
 import { NO_OWNER_TITLE } from "../../runtime/flows/ownership.ts";
 import { fingerprints, inspectBackupDrive, secretsInClear } from "../support/backup-drive.ts";
@@ -38,16 +38,7 @@ test(`${BOARD}: OEM reset from a blank machine → reboot → TOTP equals oathto
     await qemu.waitFor(new RegExp(NO_OWNER_TITLE), 240_000);
     await qemu.waitFor(/The firmware holds no OpenPGP public key/, 30_000);
     qemu.send("F");
-    await qemu.waitFor(/takes ownership of the machine/, 30_000);
-    qemu.send("y");
-    await qemu.waitFor(/Use the default configuration\?/, 30_000);
-    qemu.send("y");
-    await qemu.waitFor(/Keep a backup of the new signing key/, 30_000);
-    qemu.send("d");
-    await qemu.waitFor(/How much of the drive should the encrypted partition take\?/, 30_000);
-    qemu.send("2");
-    await qemu.waitFor(/Everything on \/dev\/sda: .* will be erased/, 30_000);
-    qemu.send("y");
+    await answerDefaultsWithBackupDrive(qemu);
     const typed = await qemu.waitFor(/Or type this secret: ((?:[A-Z2-7]{4} ?){8})/, 600_000);
     const base32 = typed[1]!.replace(/ /g, "");
     await qemu.waitFor(/Scan the code, then press Enter/, 30_000);
@@ -55,9 +46,9 @@ test(`${BOARD}: OEM reset from a blank machine → reboot → TOTP equals oathto
     await qemu.waitFor(/Re-Ownership: done/, 60_000);
     await qemu.waitFor(/Secret key backup: +the encrypted partition of \/dev\/sda/, 30_000);
     await qemu.waitFor(/Your public key is stored in the ROM/, 30_000);
+    await qemu.waitFor(/Press Enter to restart/, 30_000);
     qemu.send("\r");
-    await qemu.waitFor(main, 60_000);
-    qemu.send("p");
+    // The reset restarts the machine; the board's -no-reboot makes that QEMU's exit.
     await qemu.exited;
     await qemu.stop();
 
