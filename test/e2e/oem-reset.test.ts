@@ -25,7 +25,7 @@ function codesAround(base32: string, ms: number): string[] {
   return [-30, 0, 30].map((d) => execFileSync("oathtool", ["--totp", "-b", `--now=@${Math.floor(ms / 1000) + d}`, base32], { encoding: "utf8" }).trim());
 }
 
-test(`${BOARD}: OEM reset from a blank machine → reboot → TOTP equals oathtool's, keyring from the ROM, Default boot kexecs`, { timeout: 900_000 }, async () => {
+test(`${BOARD}: OEM reset with a backup drive from a blank machine → reboot → TOTP equals oathtool's, a changed /boot is refused, re-signed with the key from the backup drive, and kexecs`, { timeout: 1_500_000 }, async () => {
   ensureTools(["oathtool", "cbfstool", "sfdisk", "cryptsetup", "mtype", "debugfs", "gpg"]);
   const machine = await blankMachine("bootward-e2e-oem-");
   const { stateDir, main, disk, usb, boot } = machine;
