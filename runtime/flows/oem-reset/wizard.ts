@@ -11,6 +11,7 @@ import { ConfigError } from "../../config/parse.ts";
 import { withUserSettings } from "../../config/user.ts";
 import { SignerError } from "../../../gpg/sign.ts";
 import { TpmError } from "../../../tpm/errors.ts";
+import { fromHex } from "../../../tpm/bytes.ts";
 import { isSignedListName, signBoot, SIGNATURE_FILE, STAGING_DIR } from "../../boot/index.ts";
 import { withWritableBoot } from "../../boot/device.ts";
 import { ROM_KEYRINGS } from "../../boot/keyring.ts";
@@ -73,10 +74,6 @@ function keyCopyProblem(ctx: FlowContext, path: string): string | null {
 const TRUSTDB = "/.gnupg/trustdb.gpg";
 const CONFIG_USER = "/etc/config.user";
 
-function hexBytes(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
-}
-
 /** The device /boot is mounted from, which Heads' reset keeps as CONFIG_BOOT_DEV. */
 function bootDevice(ctx: FlowContext): string | null {
   const mounts = resolvePath(ctx.root, "/proc/mounts");
@@ -102,7 +99,7 @@ async function storeKeyringInRom(ctx: FlowContext, flash: FlashDevice, tpm: Tpm,
   const current = await flash.read();
   const old = [...userFiles(current)];
   const kept = old.filter((f) => !f.path.startsWith("/.gnupg/") && f.path !== CONFIG_USER);
-  const trustdb = ultimateTrustDb({ fingerprint: hexBytes(key.fingerprint), userIds: key.userIds }, Math.floor(ctx.sys.now() / 1000));
+  const trustdb = ultimateTrustDb({ fingerprint: fromHex(key.fingerprint), userIds: key.userIds }, Math.floor(ctx.sys.now() / 1000));
   const config = userSettings(ctx, old.find((f) => f.path === CONFIG_USER)?.data, backup);
   const image = withUserFiles(current, [...kept, { path: KEYRING, data: key.binaryPublic }, { path: TRUSTDB, data: trustdb }, { path: CONFIG_USER, data: config }]);
   await flash.write(image);
