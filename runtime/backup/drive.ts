@@ -6,7 +6,7 @@
 import type { Sys } from "../host/sys.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
-import { backupDriveLayout, readDosTable, type PartitionSpan, type PrivatePercent } from "./partition.ts";
+import { backupDriveLayout, PartitionError, readDosTable, type PartitionSpan, type PrivatePercent } from "./partition.ts";
 
 export class BackupDriveError extends Error {
   override readonly name = "BackupDriveError";
@@ -140,24 +140,33 @@ export async function formatBackupDrive(sys: Sys, drive: UsbDrive, share: Privat
   await run(sys, ["sync"], "writing the drive's caches");
 }
 
-/** Whether the drive's first partition is LUKS, as a backup drive's is. */
-export async function looksLikeBackupDrive(sys: Sys, drive: UsbDrive): Promise<boolean> {
-  let spans: PartitionSpan[];
+/** The device of the drive's partition 1, or null when the drive has no DOS partition table. */
+function privatePartition(sys: Sys, drive: UsbDrive): string | null {
   const device = sys.openDevice(drive.device, "r");
+  let spans: PartitionSpan[];
   try {
     spans = readDosTable(device.read(512));
-  } catch {
-    return false;
+  } catch (error) {
+    if (error instanceof PartitionError) return null;
+    throw error;
   } finally {
     device.close();
   }
   const first = spans.find((s) => s.index === 1);
-  return first !== undefined && (await sys.exec(["cryptsetup", "isLuks", partitionDevice(drive.device, first)])).status === 0;
+  return first ? partitionDevice(drive.device, first) : null;
+}
+
+/** Whether the drive's first partition is LUKS, as a backup drive's is. */
+export async function looksLikeBackupDrive(sys: Sys, drive: UsbDrive): Promise<boolean> {
+  const partition = privatePartition(sys, drive);
+  return partition !== null && (await sys.exec(["cryptsetup", "isLuks", partition])).status === 0;
 }
 
 /** The passphrase-protected secret key from the backup drive's encrypted partition. */
 export async function readBackupKey(sys: Sys, drive: UsbDrive, passphrase: Uint8Array): Promise<Uint8Array> {
-  return withOpenLuks(sys, `${drive.device}1`, passphrase, true, (mapper) =>
+  const partition = privatePartition(sys, drive);
+  if (!partition) throw new BackupDriveError(`${drive.device} has no partition table; it is not the backup drive of an OEM factory reset`);
+  return withOpenLuks(sys, partition, passphrase, true, (mapper) =>
     withMounted(sys, mapper, PRIVATE_MOUNT, "ext4", "ro", (dir) => {
       const path = `${dir}/${PRIVATE_KEY_FILE}`;
       if (!sys.stat(path)) throw new BackupDriveError(`the backup drive's encrypted partition holds no ${PRIVATE_KEY_FILE}; is this the backup drive of the OEM factory reset?`);
