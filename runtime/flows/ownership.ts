@@ -43,10 +43,12 @@ export async function interruptedReset(ctx: FlowContext): Promise<Reason | null>
   };
 }
 
-/** Why the machine looks unowned, or null when it has a keyring and a signed /boot (or /boot cannot be looked at now). */
+/**
+ * Why the machine looks unowned, or null when it has a keyring and a signed /boot (or /boot
+ * cannot be looked at now). An interrupted reset is offerToFinishReset's, asked before this,
+ * so a user who went on from it is not asked the same again.
+ */
 export async function missingOwnership(ctx: FlowContext): Promise<Reason | null> {
-  const interrupted = await interruptedReset(ctx);
-  if (interrupted) return interrupted;
   if (!ROM_KEYRINGS.some((k) => ctx.sys.stat(resolvePath(ctx.root, k)))) return { title: NO_OWNER_TITLE, why: "The firmware holds no OpenPGP public key, so no /boot can be verified." };
   const bootDir = await bootNow(ctx);
   if (bootDir && !ctx.sys.stat(`${bootDir}/${SIGNATURE_FILE}`)) return { title: NO_OWNER_TITLE, why: "/boot has never been signed (there is no kexec.sig)." };

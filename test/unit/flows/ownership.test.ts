@@ -10,7 +10,8 @@ import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { ScriptedPrompt, type ScriptedAnswer } from "../../../ui/scripted-prompt.ts";
 import { plainUi } from "../../../runtime/flows/context.ts";
 import { startFlows } from "../../../runtime/flows/boot.ts";
-import { NO_OWNER_TITLE, offerOwnership } from "../../../runtime/flows/ownership.ts";
+import { INCOMPLETE_TITLE, NO_OWNER_TITLE, offerOwnership, offerToFinishReset } from "../../../runtime/flows/ownership.ts";
+import { PENDING_FILE } from "../../../runtime/flows/oem-reset/pending.ts";
 import { inMemorySigner } from "../../../gpg/sign.ts";
 import { signBoot } from "../../../runtime/boot/index.ts";
 import { makeBoot } from "../../boot/support.ts";
@@ -31,10 +32,12 @@ function root(withKey: boolean): string {
   return r;
 }
 
-async function offer(r: string, answers: ScriptedAnswer[]): Promise<ScriptedPrompt> {
+async function offer(r: string, answers: ScriptedAnswer[], first?: typeof offerToFinishReset): Promise<ScriptedPrompt> {
   const prompt = new ScriptedPrompt(answers);
   const ctx = await startFlows(sys, plainUi(prompt), { root: r, firmware: false, openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
+    // As at startup: the interrupted reset is offered first, then ownership.
+    if (first) await first(ctx);
     await offerOwnership(ctx);
   } finally {
     ctx.tpm?.close();
@@ -71,4 +74,14 @@ test("F runs the OEM reset; once it is done the machine is owned and the offer e
 test("a cancelled reset brings the offer back", async () => {
   const prompt = await offer(root(false), [{ menu: "F" }, { confirm: false }, { menu: "m" }]);
   assert.equal(offered(prompt).length, 2);
+});
+
+test("an interrupted reset is offered once, naming its step; going on from it is not asked again", async () => {
+  const owned = root(true);
+  await signBoot(sys, { bootDir: join(owned, "boot"), signer: await inMemorySigner(rig.gpg.ownerSecret()) });
+  writeFileSync(join(owned, "boot", PENDING_FILE), "sign\n");
+  const prompt = await offer(owned, [{ menu: "m" }], offerToFinishReset);
+  const menus = prompt.transcript.filter((e) => e.kind === "menu");
+  assert.deepEqual(menus.map((m) => m.kind === "menu" && m.title), [INCOMPLETE_TITLE]);
+  assert.match(menus[0]!.kind === "menu" ? menus[0]!.text! : "", /It stopped while signing \/boot\./);
 });
