@@ -213,30 +213,56 @@ export function createInkPrompt(options: InkPromptOptions): InkPrompt {
     if (spinning || (status && ticks % 4 === 0)) redraw();
   }, 250);
 
-  function ask<R>(kind: string, build: (finish: (result: R) => void) => ReactNode): Promise<R> {
+  /**
+   * Shows the screen `build` draws (again at each redraw, so it may draw what changed) until
+   * it calls `finish`. `watch`, when given, runs once the screen is up and may redraw it with
+   * the function it gets; what it returns is called once the screen is answered or closed.
+   */
+  function ask<R>(kind: string, build: (finish: (result: R) => void) => ReactNode, watch?: (redraw: () => void) => () => void): Promise<R> {
     if (closed) return Promise.reject(new PromptClosedError(kind));
     if (screen?.fail) return Promise.reject(new PromptBusyError(kind, screen.kind));
     return new Promise<R>((resolve, reject) => {
       const id = nextId++;
+      let stopWatch: (() => void) | null = null;
       const settle = () => {
         hub.detach();
-        if (screen?.id === id) screen = { id, kind, draw: screen.draw };
+        stopWatch?.();
+        stopWatch = null;
+        // The answered screen stays drawn as it was until the next one replaces it.
+        if (screen?.id === id) {
+          const last = screen.draw();
+          screen = { id, kind, draw: () => last };
+        }
       };
       const finish = (result: R) => {
         settle();
         resolve(result);
       };
-      const node = build(finish);
       screen = {
         id,
         kind,
-        draw: () => node,
+        draw: () => build(finish),
         fail: (error) => {
           settle();
           reject(error);
         },
       };
       redraw();
+      if (!watch) return;
+      let live = true;
+      try {
+        const stop = watch(() => {
+          if (live && screen?.id === id) redraw();
+        });
+        stopWatch = () => {
+          live = false;
+          stop();
+        };
+      } catch (error) {
+        // A watch that cannot start must not leave a question no one can answer on screen.
+        live = false;
+        screen?.fail?.(error instanceof Error ? error : new Error(String(error)));
+      }
     });
   }
 
@@ -244,16 +270,27 @@ export function createInkPrompt(options: InkPromptOptions): InkPrompt {
     menu<T>(o: MenuOptions<T>): Promise<T | "back"> {
       const textLines = o.text ? o.text.split("\n").length : 0;
       const room = rows() - (status ? HEADER_LINES : 0) - MENU_CHROME_LINES - textLines - 1;
-      return ask<T | "back">("menu", (finish) => (
-        <Menu
-          title={o.title}
-          text={o.text}
-          items={o.items}
-          allowBack={o.allowBack}
-          rows={Math.max(3, room)}
-          onDone={(r) => finish(r.kind === "back" ? "back" : r.value)}
-        />
-      ));
+      let items = o.items;
+      const watch = o.watch;
+      return ask<T | "back">(
+        "menu",
+        (finish) => (
+          <Menu
+            title={o.title}
+            text={o.text}
+            items={items}
+            allowBack={o.allowBack}
+            rows={Math.max(3, room)}
+            onDone={(r) => finish(r.kind === "back" ? "back" : r.value)}
+          />
+        ),
+        watch &&
+          ((redrawMenu) =>
+            watch((next) => {
+              items = next;
+              redrawMenu();
+            })),
+      );
     },
     confirm(o: ConfirmOptions) {
       return ask<boolean>("confirmation", (finish) => <Confirm title={o.title} text={o.text} defaultYes={o.defaultYes} onDone={finish} />);

@@ -32,6 +32,12 @@ export interface MenuOptions<T> {
   items: MenuItem<T>[];
   /** Escape answers "back". */
   allowBack?: boolean;
+  /**
+   * For items that can change while the menu is on screen (a USB drive plugged in): called
+   * once the menu is shown, with a function that replaces the items shown. What it returns is
+   * called when the menu is answered or the UI closes; updates after that are ignored.
+   */
+  watch?: (update: (items: MenuItem<T>[]) => void) => () => void;
 }
 
 export interface ConfirmOptions {

@@ -1,22 +1,50 @@
 // The Prompt API for tests of flows: answers come from a queue, everything shown is kept
 // as a transcript. A flow that asks something the script did not expect fails loudly.
 import type {
-  ConfirmOptions, InputOptions, MenuOptions, MessageOptions, PasswordOptions, ProgressHandle, Prompt, QrScreenOptions, Status, Tone,
+  ConfirmOptions, InputOptions, MenuItem, MenuOptions, MessageOptions, PasswordOptions, ProgressHandle, Prompt, QrScreenOptions, Status, Tone,
 } from "./prompt.ts";
 import { utf8Encode } from "./utf8.ts";
 
+/** A menu on screen, as a scripted user who waits for its items to change sees it. */
+export interface ShownMenu {
+  /** The hot-keys of the enabled items shown now. */
+  keys(): string[];
+  /**
+   * Resolves once `ready` holds for the keys shown (now or after an update); rejects with
+   * MenuWaitTimeoutError after `timeoutMs` of real time.
+   */
+  until(ready: (keys: string[]) => boolean, timeoutMs?: number): Promise<void>;
+}
+
 /**
- * One queued answer. A menu answer is the item's hot-key (or "back"); input and password
- * answer null to cancel. Messages, QR codes and progress need no answer.
+ * One queued answer. A menu answer is the item's hot-key (or "back"), or a function that acts
+ * while the menu is on screen (plugs a drive in, waits for the items to change) and then
+ * gives the hot-key; input and password answer null to cancel. Messages, QR codes and progress
+ * need no answer.
  */
 export type ScriptedAnswer =
-  | { menu: string }
+  | { menu: string | ((menu: ShownMenu) => Promise<string>) }
   | { confirm: boolean }
   | { input: string | null }
   | { password: string | null };
 
+export interface ShownItem {
+  key: string;
+  label: string;
+  disabled: boolean;
+}
+
 export type TranscriptEntry =
-  | { kind: "menu"; title: string; text?: string; items: { key: string; label: string; disabled: boolean }[]; allowBack: boolean; answer: string }
+  | {
+    kind: "menu";
+    title: string;
+    text?: string;
+    items: ShownItem[];
+    /** A live menu's items after each update, in order; absent when they never changed. */
+    updates?: ShownItem[][];
+    allowBack: boolean;
+    answer: string;
+  }
   | { kind: "confirm"; title: string; text: string; defaultYes: boolean; answer: boolean }
   | { kind: "input"; title: string; label: string; initial?: string; answer: string | null; rejected?: string }
   | { kind: "password"; title: string; label: string; answered: boolean; rejected?: string }
@@ -52,10 +80,66 @@ export class InvalidAnswerError extends Error {
   }
 }
 
+export class MenuWaitTimeoutError extends Error {
+  constructor(title: string, waitedMs: number, keys: string[]) {
+    super(`The script waited ${waitedMs} ms for the menu "${title}" to change, but it still offers ${keys.join(" ") || "nothing"}.`);
+    this.name = "MenuWaitTimeoutError";
+  }
+}
+
 export class UnusedAnswersError extends Error {
   constructor(count: number) {
     super(`The flow finished with ${count} scripted answer(s) unused; it asked fewer questions than the script expects.`);
     this.name = "UnusedAnswersError";
+  }
+}
+
+const view = (items: MenuItem<unknown>[]): ShownItem[] => items.map((i) => ({ key: i.key, label: i.label, disabled: !!i.disabled }));
+
+/** Generous: a flow under a loaded machine re-reads its list every second. */
+const MENU_WAIT_MS = 20_000;
+
+/** The items of a menu on screen, followed through its updates until it is answered. */
+class LiveItems<T> implements ShownMenu {
+  readonly updates: MenuItem<T>[][] = [];
+  private readonly waiters = new Set<() => void>();
+  private closed = false;
+
+  constructor(
+    private readonly title: string,
+    public items: MenuItem<T>[],
+  ) {}
+
+  update(items: MenuItem<T>[]): void {
+    if (this.closed) return;
+    this.items = items;
+    this.updates.push(items);
+    for (const check of [...this.waiters]) check();
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  keys(): string[] {
+    return this.items.filter((i) => !i.disabled).map((i) => i.key);
+  }
+
+  until(ready: (keys: string[]) => boolean, timeoutMs = MENU_WAIT_MS): Promise<void> {
+    if (ready(this.keys())) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!ready(this.keys())) return;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new MenuWaitTimeoutError(this.title, timeoutMs, this.keys()));
+      }, timeoutMs);
+      this.waiters.add(check);
+    });
   }
 }
 
@@ -92,16 +176,27 @@ export class ScriptedPrompt implements Prompt {
     return next as Extract<ScriptedAnswer, Record<K, unknown>>;
   }
 
+  /** A live menu is watched while it waits for its answer, as a console would show it; it is recorded once answered. */
   async menu<T>(o: MenuOptions<T>): Promise<T | "back"> {
-    const { menu: key } = this.take("menu", o.title);
-    const items = o.items.map((i) => ({ key: i.key, label: i.label, disabled: !!i.disabled }));
-    this.transcript.push({ kind: "menu", title: o.title, text: o.text, items, allowBack: !!o.allowBack, answer: key });
+    const { menu: answer } = this.take("menu", o.title);
+    const shown = new LiveItems<T>(o.title, o.items);
+    const stop = o.watch?.((items) => shown.update(items));
+    let key: string;
+    try {
+      key = typeof answer === "string" ? answer : await answer(shown);
+    } finally {
+      stop?.();
+      shown.close();
+    }
+    const updates = shown.updates.map(view);
+    this.transcript.push({ kind: "menu", title: o.title, text: o.text, items: view(o.items), ...(updates.length > 0 ? { updates } : {}), allowBack: !!o.allowBack, answer: key });
+    const items = shown.items;
     if (key === "back") {
       if (!o.allowBack) throw new InvalidAnswerError("menu", o.title, "this menu has no way back");
       return "back";
     }
-    const item = o.items.find((i) => i.key === key);
-    if (!item) throw new InvalidAnswerError("menu", o.title, `no item has the key "${key}" (keys: ${o.items.map((i) => i.key).join(" ")})`);
+    const item = items.find((i) => i.key === key);
+    if (!item) throw new InvalidAnswerError("menu", o.title, `no item has the key "${key}" (keys: ${items.map((i) => i.key).join(" ")})`);
     if (item.disabled) throw new InvalidAnswerError("menu", o.title, `item "${key}" (${item.label}) is disabled`);
     return item.value;
   }

@@ -5,7 +5,9 @@ import { useKeyMachine, useUi, type Step } from "../context.ts";
 import type { Key } from "../keys.ts";
 import type { MenuItem } from "../prompt.ts";
 
-export interface MenuState {
+export interface MenuState<T> {
+  /** The list `index` and `first` count in; a live menu's items may have changed since. */
+  items: MenuItem<T>[];
   index: number;
   /** First item row shown when the list is longer than the screen. */
   first: number;
@@ -29,21 +31,39 @@ function scrolled(index: number, first: number, rows: number, count: number): nu
   return Math.max(0, Math.min(top, Math.max(0, count - rows)));
 }
 
-export function initialMenuState<T>(items: MenuItem<T>[], rows: number, index?: number): MenuState {
+export function initialMenuState<T>(items: MenuItem<T>[], rows: number, index?: number): MenuState<T> {
   const start = index ?? items.findIndex((item) => !item.disabled);
   const i = start < 0 ? 0 : start;
-  return { index: i, first: scrolled(i, 0, rows, items.length) };
+  return { items, index: i, first: scrolled(i, 0, rows, items.length) };
+}
+
+/**
+ * The state over a live menu's new items. The highlight stays on the item the user was
+ * looking at while it is offered (the same value, or else the same text: a flow may build new
+ * values for the same drive); when it went, it stays on the same row, or the last one.
+ */
+export function followItems<T>(state: MenuState<T>, items: MenuItem<T>[], rows: number): MenuState<T> {
+  if (state.items === items) return state;
+  const was = state.items[state.index];
+  let index = was ? items.findIndex((item) => !item.disabled && item.value === was.value) : -1;
+  if (index < 0 && was) index = items.findIndex((item) => !item.disabled && item.label === was.label);
+  if (index < 0) {
+    const row = Math.min(state.index, items.length - 1);
+    index = row >= 0 && items[row]!.disabled ? nextEnabled(items, row, 1) : Math.max(0, row);
+  }
+  return { items, index, first: scrolled(index, state.first, rows, items.length) };
 }
 
 export function menuStep<T>(
   items: MenuItem<T>[],
   rows: number,
   allowBack: boolean,
-  state: MenuState,
+  last: MenuState<T>,
   key: Key,
-): Step<MenuState, MenuResult<T>> {
-  const move = (index: number): Step<MenuState, MenuResult<T>> =>
-    index === state.index ? { state } : { state: { index, first: scrolled(index, state.first, rows, items.length) } };
+): Step<MenuState<T>, MenuResult<T>> {
+  const state = followItems(last, items, rows);
+  const move = (index: number): Step<MenuState<T>, MenuResult<T>> =>
+    index === state.index ? { state } : { state: { items, index, first: scrolled(index, state.first, rows, items.length) } };
   const current = items[state.index];
   switch (key.name) {
     case "up":
@@ -72,7 +92,7 @@ export function menuStep<T>(
     case "char": {
       const index = items.findIndex((item) => item.key === key.text && !item.disabled);
       if (index < 0) return { state };
-      return { state: { index, first: scrolled(index, state.first, rows, items.length) }, done: true, result: { kind: "select", value: items[index]!.value } };
+      return { state: { items, index, first: scrolled(index, state.first, rows, items.length) }, done: true, result: { kind: "select", value: items[index]!.value } };
     }
     default:
       return { state };
@@ -82,6 +102,7 @@ export function menuStep<T>(
 export interface MenuProps<T> {
   title: string;
   text?: string;
+  /** A live menu is drawn again with new items; the highlight follows them (followItems). */
   items: MenuItem<T>[];
   allowBack?: boolean;
   /** Item rows that fit on the screen; longer lists scroll. */
@@ -94,10 +115,15 @@ export interface MenuProps<T> {
 export function Menu<T>({ title, text, items, allowBack = false, rows = items.length, initialIndex, onDone }: MenuProps<T>) {
   const { color } = useUi();
   const visible = Math.max(1, rows);
-  const state = useKeyMachine(
-    () => initialMenuState(items, visible, initialIndex),
-    (s, key) => menuStep(items, visible, allowBack, s, key),
-    (result) => onDone?.(result),
+  // A live menu's items change under the state the keys left; it is followed onto them here.
+  const state = followItems(
+    useKeyMachine(
+      () => initialMenuState(items, visible, initialIndex),
+      (s, key) => menuStep(items, visible, allowBack, s, key),
+      (result) => onDone?.(result),
+    ),
+    items,
+    visible,
   );
   const shown = items.slice(state.first, state.first + visible);
   const below = items.length - state.first - shown.length;

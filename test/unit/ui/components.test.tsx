@@ -4,7 +4,7 @@ import chalk from "chalk";
 import { test } from "node:test";
 import type { ReactNode } from "react";
 import { Confirm } from "../../../ui/components/confirm.tsx";
-import { Menu } from "../../../ui/components/menu.tsx";
+import { followItems, initialMenuState, Menu } from "../../../ui/components/menu.tsx";
 import { Message } from "../../../ui/components/message.tsx";
 import { Password, passwordStep } from "../../../ui/components/password.tsx";
 import { Progress, progressBar } from "../../../ui/components/progress.tsx";
@@ -42,6 +42,23 @@ test("menu: a long list shows only the rows that fit, with what is above and bel
   assert.match(middle, /> m {2}Entry 12/);
   assert.match(middle, /\^ 8 more above/);
   assert.doesNotMatch(middle, /Entry 0\b/);
+});
+
+test("menu: new items keep the highlighted item (same value, else same text), else its row, skipping disabled items", () => {
+  const item = (key: string, label: string, value: number, disabled = false) => ({ key, label, value, disabled });
+  const first = [item("a", "A", 1), item("b", "B", 2), item("c", "C", 3)];
+  const onB = { ...initialMenuState(first, 10), index: 1 };
+  const at = (items: ReturnType<typeof item>[]) => items[followItems(onB, items, 10).index]!.label;
+  assert.equal(at([item("z", "Z", 0), ...first]), "B", "an item added above: the highlight moves with B");
+  assert.equal(at([item("1", "A", 1), item("2", "B again", 2)]), "B again", "the same value under a new key and text");
+  assert.equal(at([item("1", "Z", 9), item("2", "B", 8)]), "B", "a new value with the same text");
+  assert.equal(at([item("a", "A", 1), item("c", "C", 3)]), "C", "B went: the same row");
+  assert.equal(at([item("a", "A", 1)]), "A", "B went and the list is shorter: the last row");
+  assert.equal(at([item("a", "A", 1), item("x", "X", 7, true), item("c", "C", 3)]), "C", "the same row is disabled: the next enabled one");
+  assert.equal(followItems(onB, first, 10), onB, "unchanged items leave the state as it is");
+  const many = Array.from({ length: 20 }, (_, i) => item(String(i), `Entry ${i}`, i));
+  const scrolled = followItems({ ...initialMenuState(many, 5), index: 2 }, [...many].reverse(), 5);
+  assert.deepEqual([scrolled.index, scrolled.first], [17, 13], "Entry 2 moved below the window: the window scrolls to keep it visible");
 });
 
 test("confirm shows the default", () => {

@@ -90,6 +90,48 @@ test("menu: a long list scrolls within the terminal height", async () => {
   assert.equal(await answer, 19);
 });
 
+test("menu: a live menu redraws with the items its watch gives; the highlight stays on its item, or on its row once that goes", async () => {
+  const drive = (key: string, name: string) => ({ key, label: `/dev/${name}: Acme Stick`, value: name });
+  let update: ((items: ReturnType<typeof drive>[]) => void) | null = null;
+  let stops = 0;
+  const answer = ui.menu({
+    title: "Which USB drive?",
+    items: [drive("1", "sda"), drive("2", "sdb")],
+    watch: (u) => {
+      update = u;
+      return () => void stops++;
+    },
+  });
+  await out.waitFor("/dev/sdb");
+  input.type(KEY.down);
+  await out.waitFor("> 2  /dev/sdb");
+  out.mark();
+  update!([drive("1", "sdc"), drive("2", "sda"), drive("3", "sdb")]);
+  await out.waitFor("/dev/sdc");
+  assert.match(out.text(), /> 3 {2}\/dev\/sdb/, "the highlighted drive stays highlighted on its new row");
+  out.mark();
+  update!([drive("1", "sdc"), drive("2", "sda")]);
+  await out.waitFor("/dev/sda");
+  assert.doesNotMatch(out.text(), /sdb/);
+  assert.match(out.text(), /> 2 {2}\/dev\/sda/, "its drive gone, the highlight stays on the last row");
+  input.type(KEY.enter);
+  assert.equal(await answer, "sda");
+  assert.equal(stops, 1, "the watch is stopped once the menu is answered");
+  out.mark();
+  update!([drive("1", "sdz")]);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.doesNotMatch(out.text(), /sdz/, "an update after the answer is not drawn");
+});
+
+test("menu: a live menu's watch is stopped when the session closes under it", async () => {
+  let stops = 0;
+  const answer = ui.menu({ ...MAIN, watch: () => () => void stops++ });
+  await out.waitFor("Power Off");
+  ui.close();
+  await assert.rejects(answer, PromptClosedError);
+  assert.equal(stops, 1);
+});
+
 test("confirm: y, n, Enter takes the default, Escape is no", async () => {
   const cases: [string, boolean, boolean][] = [["y", false, true], ["N", true, false], [KEY.enter, true, true], [KEY.enter, false, false], [KEY.escape, true, false]];
   for (const [i, [keys, defaultYes, expected]] of cases.entries()) {

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  InvalidAnswerError, ScriptExhaustedError, ScriptedPrompt, UnexpectedPromptError, UnusedAnswersError,
+  InvalidAnswerError, MenuWaitTimeoutError, ScriptExhaustedError, ScriptedPrompt, UnexpectedPromptError, UnusedAnswersError,
 } from "../../../ui/scripted-prompt.ts";
+import type { MenuItem } from "../../../ui/prompt.ts";
 
 const MAIN = {
   title: "qemu-tpm2 | Heads Boot Menu",
@@ -76,4 +77,38 @@ test("cancelled input and password answer null; unused answers are reported", as
   assert.equal(await p.input({ title: "Name", label: "Name" }), null);
   assert.equal(await p.password({ title: "PIN", label: "PIN" }), null);
   assert.throws(() => p.assertDone(), UnusedAnswersError);
+});
+
+test("a live menu: the answer waits for the items to change, is checked against the items then shown, and every update is recorded", async () => {
+  let update: ((items: MenuItem<string>[]) => void) | null = null;
+  let stops = 0;
+  const live = {
+    ...MAIN,
+    watch: (u: (items: MenuItem<string>[]) => void) => {
+      update = u;
+      return () => void stops++;
+    },
+  };
+  const p = new ScriptedPrompt([
+    {
+      menu: async (shown) => {
+        assert.deepEqual(shown.keys(), ["d", "o"], "disabled items are not offered");
+        setTimeout(() => update!([...MAIN.items, { key: "u", label: "USB boot", value: "usb" }]), 10);
+        await shown.until((keys) => keys.includes("u"));
+        return "u";
+      },
+    },
+  ]);
+  assert.equal(await p.menu(live), "usb");
+  assert.equal(stops, 1, "the watch is stopped once answered");
+  update!([]);
+  const entry = p.transcript[0];
+  assert.ok(entry?.kind === "menu");
+  assert.deepEqual(entry.items.map((i) => i.key), ["d", "o", "x"]);
+  assert.deepEqual(entry.updates?.map((items) => items.map((i) => i.key)), [["d", "o", "x", "u"]], "an update after the answer is not recorded");
+
+  await assert.rejects(new ScriptedPrompt([{ menu: async () => "u" }]).menu(live), (e: unknown) => e instanceof InvalidAnswerError && /no item has the key "u"/.test(e.message));
+  const waiting = new ScriptedPrompt([{ menu: async (shown) => (await shown.until((keys) => keys.includes("q"), 30), "q") }]);
+  await assert.rejects(waiting.menu(live), (e: unknown) => e instanceof MenuWaitTimeoutError && /still offers d o/.test(e.message));
+  assert.equal(stops, 3, "a failed answer stops the watch too");
 });
