@@ -3,7 +3,7 @@
 // key's) holding an ext filesystem with the passphrase-protected secret key; partition 2 is a
 // public FAT filesystem with pubkey.asc. The secret key only ever reaches the drive inside
 // LUKS, and there still protected by its own passphrase.
-import type { Sys } from "../host/sys.ts";
+import { SysError, type Sys } from "../host/sys.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import { backupDriveLayout, PartitionError, readDosTable, type PartitionSpan, type PrivatePercent } from "./partition.ts";
@@ -35,14 +35,24 @@ export function usbDrives(sys: Sys, root: string): UsbDrive[] {
   if (!sys.stat(dir)) return [];
   const drives: UsbDrive[] = [];
   for (const name of sys.readdir(dir).sort()) {
-    // /sys/block entries are links into the device tree; a USB disk's runs through its USB port.
-    if (!/^sd[a-z]+$/.test(name) || sys.stat(`${dir}/${name}`)?.kind !== "symlink" || !sys.readlink(`${dir}/${name}`).includes("/usb")) continue;
-    const bytes = Number(sys.readText(`${dir}/${name}/size`).trim()) * 512;
-    if (!(bytes > 0)) continue;
-    const words = ["vendor", "model"].map((f) => (sys.stat(`${dir}/${name}/device/${f}`) ? sys.readText(`${dir}/${name}/device/${f}`).trim() : ""));
-    drives.push({ device: `/dev/${name}`, bytes, description: words.filter(Boolean).join(" ") || "USB drive" });
+    try {
+      const drive = usbDrive(sys, dir, name);
+      if (drive) drives.push(drive);
+    } catch (error) {
+      // Pulled out while it was read: it is no longer there to list.
+      if (!(error instanceof SysError)) throw error;
+    }
   }
   return drives;
+}
+
+function usbDrive(sys: Sys, dir: string, name: string): UsbDrive | null {
+  // /sys/block entries are links into the device tree; a USB disk's runs through its USB port.
+  if (!/^sd[a-z]+$/.test(name) || sys.stat(`${dir}/${name}`)?.kind !== "symlink" || !sys.readlink(`${dir}/${name}`).includes("/usb")) return null;
+  const bytes = Number(sys.readText(`${dir}/${name}/size`).trim()) * 512;
+  if (!(bytes > 0)) return null;
+  const words = ["vendor", "model"].map((f) => (sys.stat(`${dir}/${name}/device/${f}`) ? sys.readText(`${dir}/${name}/device/${f}`).trim() : ""));
+  return { device: `/dev/${name}`, bytes, description: words.filter(Boolean).join(" ") || "USB drive" };
 }
 
 export function driveLabel(drive: UsbDrive): string {
@@ -156,10 +166,16 @@ function privatePartition(sys: Sys, drive: UsbDrive): string | null {
   return first ? partitionDevice(drive.device, first) : null;
 }
 
-/** Whether the drive's first partition is LUKS, as a backup drive's is. */
+/**
+ * Whether the drive's first partition is LUKS, as a backup drive's is. Throws (SysError,
+ * BackupDriveError) when that cannot be told yet: a drive just plugged in has its disk's
+ * device node before the kernel has made its partitions'.
+ */
 export async function looksLikeBackupDrive(sys: Sys, drive: UsbDrive): Promise<boolean> {
   const partition = privatePartition(sys, drive);
-  return partition !== null && (await sys.exec(["cryptsetup", "isLuks", partition])).status === 0;
+  if (partition === null) return false;
+  if (!sys.stat(partition)) throw new BackupDriveError(`${partition} has no device node yet`);
+  return (await sys.exec(["cryptsetup", "isLuks", partition])).status === 0;
 }
 
 /** The passphrase-protected secret key from the backup drive's encrypted partition. */

@@ -11,7 +11,8 @@ import type { FlowContext } from "./context.ts";
 import { openBoot } from "./os-boot.ts";
 import { isBootProblem } from "./boot-problems.ts";
 import { SysError } from "../host/sys.ts";
-import { BackupDriveError, driveLabel, looksLikeBackupDrive, readBackupKey, usbDrives, type UsbDrive } from "../backup/drive.ts";
+import { BackupDriveError, driveLabel, readBackupKey, type UsbDrive } from "../backup/drive.ts";
+import { backupDriveList } from "../backup/drive-list.ts";
 
 const TITLE = "Update checksums and sign /boot";
 const DEFAULT_KEY_FILE = "/media/privkey.sec";
@@ -45,19 +46,38 @@ async function unlock(ctx: FlowContext, label: string, read: (passphrase: Uint8A
   }
 }
 
-type KeySource = UsbDrive | "file";
+type KeySource = UsbDrive | "file" | "rescan";
 
-/** As Heads' signing with the backup (`b`): the key comes from the OEM reset's backup drive when one is plugged in. */
-async function askSigner(ctx: FlowContext): Promise<Signer | null> {
-  const backups: UsbDrive[] = [];
-  for (const drive of usbDrives(ctx.sys, ctx.root)) if (await looksLikeBackupDrive(ctx.sys, drive)) backups.push(drive);
-  if (backups.length === 0) return askKeyFile(ctx);
-  const items: MenuItem<KeySource>[] = backups.slice(0, 8).map((d, i) => ({ key: i === 0 ? "b" : String(i + 1), label: `The key backup on ${driveLabel(d)}`, value: d }));
+/** "b" once a backup drive is there; until then "r", which reads the drives again should the live list lag. */
+function sourceItems(backups: UsbDrive[]): MenuItem<KeySource>[] {
+  const items: MenuItem<KeySource>[] = backups.length > 0
+    ? backups.slice(0, 8).map((d, i) => ({ key: i === 0 ? "b" : String(i + 1), label: `The key backup on ${driveLabel(d)}`, value: d }))
+    : [{ key: "r", label: "The key backup drive of the OEM factory reset: plug it in, then choose this", value: "rescan" }];
   items.push({ key: "f", label: "An OpenPGP secret key file", value: "file" });
-  const source = await ctx.ui.prompt.menu<KeySource>({ title: TITLE, text: "Where is the signing key?", items, allowBack: true });
-  if (source === "back") return null;
-  if (source === "file") return askKeyFile(ctx);
-  return unlock(ctx, "Signing key passphrase (it opens the backup drive too)", (passphrase) => readBackupKey(ctx.sys, source, passphrase));
+  return items;
+}
+
+/**
+ * As Heads' signing with the backup (`b`): the key comes from the OEM reset's backup drive,
+ * offered as soon as it is plugged in, or from a key file. Heads asks for the card or the
+ * backup drive every time too.
+ */
+async function askSigner(ctx: FlowContext): Promise<Signer | null> {
+  const backups = backupDriveList(ctx.sys, ctx.root);
+  for (;;) {
+    const shown = await backups.read();
+    const source = await ctx.ui.prompt.menu<KeySource>({
+      title: TITLE,
+      text: "Where is the signing key?",
+      items: sourceItems(shown),
+      allowBack: true,
+      watch: (update) => backups.watch(shown, (now) => update(sourceItems(now))),
+    });
+    if (source === "back") return null;
+    if (source === "rescan") continue;
+    if (source === "file") return askKeyFile(ctx);
+    return unlock(ctx, "Signing key passphrase (it opens the backup drive too)", (passphrase) => readBackupKey(ctx.sys, source, passphrase));
+  }
 }
 
 type DefaultChoice = number | "keep";

@@ -3,6 +3,7 @@
 // backup goes.
 import type { MenuItem, Prompt } from "../../../ui/prompt.ts";
 import { driveLabel, type UsbDrive } from "../../backup/drive.ts";
+import type { DriveList } from "../../backup/drive-list.ts";
 import { askNewPassphrase } from "../new-passphrase.ts";
 import { PRIVATE_PERCENTS, type PrivatePercent } from "../../backup/partition.ts";
 import type { Identity } from "../../../gpg/keygen.ts";
@@ -46,21 +47,34 @@ export type KeyBackup = { kind: "drive"; drive: UsbDrive; share: PrivatePercent 
 
 export interface BackupChoices {
   checkPath: PathCheck;
-  /** The USB drives plugged in now (asked again when the user plugs one in). */
-  drives(): UsbDrive[];
+  /** The USB drives plugged in, kept live while a question lists them. */
+  drives: DriveList;
 }
 
 type BackupKind = "drive" | "file" | "none" | "rescan";
 
-async function askDrive(prompt: Prompt, drives: UsbDrive[]): Promise<UsbDrive | null> {
-  if (drives.length === 1) return drives[0]!;
-  const items: MenuItem<UsbDrive>[] = drives.slice(0, 9).map((d, i) => ({ key: String(i + 1), label: driveLabel(d), value: d }));
-  const choice = await prompt.menu({ title: TITLE, text: "Which USB drive should hold the backup? It will be erased.", items, allowBack: true });
+function driveItems(drives: UsbDrive[]): MenuItem<UsbDrive | null>[] {
+  // A menu needs an item; Escape still goes back.
+  if (drives.length === 0) return [{ key: "-", label: "No USB drive is plugged in now: plug one in, or press Esc", value: null, disabled: true }];
+  return drives.slice(0, 9).map((d, i) => ({ key: String(i + 1), label: driveLabel(d), value: d }));
+}
+
+async function askDrive(prompt: Prompt, list: DriveList, shown: UsbDrive[]): Promise<UsbDrive | null> {
+  if (shown.length === 1) return shown[0]!;
+  // An answer typed before the empty list was drawn finds nothing to erase.
+  if (shown.length === 0) return null;
+  const choice = await prompt.menu({
+    title: TITLE,
+    text: "Which USB drive should hold the backup? It will be erased.",
+    items: driveItems(shown),
+    allowBack: true,
+    watch: (update) => list.watch(shown, (drives) => update(driveItems(drives))),
+  });
   return choice === "back" ? null : choice;
 }
 
-async function askDriveBackup(prompt: Prompt, drives: UsbDrive[]): Promise<KeyBackup | null> {
-  const drive = await askDrive(prompt, drives);
+async function askDriveBackup(prompt: Prompt, list: DriveList, shown: UsbDrive[]): Promise<KeyBackup | null> {
+  const drive = await askDrive(prompt, list, shown);
   if (!drive) return null;
   const share = await prompt.menu<PrivatePercent>({
     title: TITLE,
@@ -73,22 +87,32 @@ async function askDriveBackup(prompt: Prompt, drives: UsbDrive[]): Promise<KeyBa
   return erase ? { kind: "drive", drive, share } : null;
 }
 
+/** "d" once a drive is there; until then "r", which reads the drives again should the live list lag. */
+function backupItems(drives: UsbDrive[]): MenuItem<BackupKind>[] {
+  return [
+    drives.length > 0
+      ? { key: "d", label: "On a USB thumb drive: an encrypted partition for the key, a public one for pubkey.asc", value: "drive" }
+      : { key: "r", label: "On a USB thumb drive: plug one in, then choose this", value: "rescan" },
+    { key: "f", label: "In a passphrase-protected file on a drive mounted at /media", value: "file" },
+    { key: "n", label: "No backup: re-signing /boot will need a new OEM factory reset", value: "none" },
+  ];
+}
+
 /** Heads' "format an encrypted USB thumb drive for the key backup?", or a protected file instead; null for no backup. */
 async function askBackup(prompt: Prompt, choices: BackupChoices): Promise<KeyBackup | null | "cancel"> {
   for (;;) {
-    const drives = choices.drives();
-    const items: MenuItem<BackupKind>[] = drives.length > 0
-      ? [{ key: "d", label: "On a USB thumb drive: an encrypted partition for the key, a public one for pubkey.asc", value: "drive" }]
-      : [{ key: "r", label: "On a USB thumb drive: plug one in, then choose this", value: "rescan" }];
-    items.push(
-      { key: "f", label: "In a passphrase-protected file on a drive mounted at /media", value: "file" },
-      { key: "n", label: "No backup: re-signing /boot will need a new OEM factory reset", value: "none" },
-    );
+    let drives = await choices.drives.read();
+    const shown = drives;
     const kind = await prompt.menu({
       title: TITLE,
       text: "Keep a backup of the new signing key, protected by its passphrase? It lets you re-sign /boot after a kernel update.",
-      items,
+      items: backupItems(drives),
       allowBack: true,
+      watch: (update) =>
+        choices.drives.watch(shown, (now) => {
+          drives = now;
+          update(backupItems(now));
+        }),
     });
     if (kind === "back") return "cancel";
     if (kind === "none") return null;
@@ -98,7 +122,7 @@ async function askBackup(prompt: Prompt, choices: BackupChoices): Promise<KeyBac
       if (path !== null) return { kind: "file", path };
       continue;
     }
-    const backup = await askDriveBackup(prompt, drives);
+    const backup = await askDriveBackup(prompt, choices.drives, drives);
     if (backup) return backup;
   }
 }

@@ -31,7 +31,8 @@ import { isBootProblem } from "../boot-problems.ts";
 import { askAnswers, TITLE, type Answers, type KeyBackup } from "./questions.ts";
 import { clearMark, markStep, type ResetStep } from "./pending.ts";
 import { restartsAfter } from "./after.ts";
-import { BackupDriveError, driveLabel, formatBackupDrive, usbDrives } from "../../backup/drive.ts";
+import { BackupDriveError, driveLabel, formatBackupDrive } from "../../backup/drive.ts";
+import { usbDriveList } from "../../backup/drive-list.ts";
 import { PartitionError } from "../../backup/partition.ts";
 import { resetTpmAsking } from "../tpm-reset.ts";
 import { KeyAlgorithmError, keyAlgorithm } from "./rules.ts";
@@ -168,7 +169,7 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
     text: "This takes ownership of the machine for you: the TPM is cleared (every secret sealed in it is lost), a new signing key is made, /boot is signed with it and a new TOTP secret is sealed. Continue?",
   });
   if (!go) return "cancelled";
-  const answers = await askAnswers(prompt, ctx.sys.now(), { checkPath: (path) => keyCopyProblem(ctx, path), drives: () => usbDrives(ctx.sys, ctx.root) });
+  const answers = await askAnswers(prompt, ctx.sys.now(), { checkPath: (path) => keyCopyProblem(ctx, path), drives: usbDriveList(ctx.sys, ctx.root) });
   if (!answers) return "cancelled";
   const bootDir = await openBoot(ctx);
   if (!bootDir) return "failed";

@@ -1,7 +1,7 @@
 // A fixture root for flow tests: a board config, a disk in /sys/block, /proc/meminfo and a
 // secret on "tmpfs", so the flows read what they would read on the firmware.
 import { after, before } from "node:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
@@ -24,6 +24,24 @@ export function makeRoot(extraConfig = ""): string {
   writeFileSync(join(root, "tmp/secret/totp.key"), "SECRET");
   writeFileSync(join(root, "tmp/secret/nested/disk.key"), "KEY");
   return root;
+}
+
+/** Where the kernel puts a USB stick's disk in the device tree: its path runs through the USB port. */
+const usbDiskDir = (name: string) => `sys/devices/pci0000:00/0000:00:1d.0/usb2/2-1/2-1:1.0/host6/target6:0:0/6:0:0:0/block/${name}`;
+
+/** A USB stick's disk appears in /sys/block as the kernel shows it: a link into the device tree, its size, vendor and model. */
+export function plugUsbDrive(root: string, name: string, sectors: number, vendor: string, model: string): void {
+  const dir = join(root, usbDiskDir(name));
+  mkdirSync(join(dir, "device"), { recursive: true });
+  writeFileSync(join(dir, "size"), `${sectors}\n`);
+  writeFileSync(join(dir, "device/vendor"), `${vendor}\n`);
+  writeFileSync(join(dir, "device/model"), `${model}\n`);
+  symlinkSync(`../../${usbDiskDir(name)}`, join(root, "sys/block", name));
+}
+
+export function unplugUsbDrive(root: string, name: string): void {
+  rmSync(join(root, "sys/block", name));
+  rmSync(join(root, usbDiskDir(name)), { recursive: true });
 }
 
 export interface Rig {

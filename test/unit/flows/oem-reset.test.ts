@@ -196,7 +196,7 @@ test("the secret key copy re-signs /boot after a kernel update, from Options, wi
   const keyring = readFileSync(join(root, ".gnupg/pubring.gpg"));
   await rig.sw.withTpm(async (tpm) => assert.rejects(verifyWith(root, keyring, tpm), /hashes check/));
   const prompt = new ScriptedPrompt([
-    { menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "k" }, { input: "/media/privkey.sec" }, { password: "12345678" }, { menu: "r" }, { menu: "p" },
+    { menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "k" }, { menu: "f" }, { input: "/media/privkey.sec" }, { password: "12345678" }, { menu: "r" }, { menu: "p" },
   ]);
   const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {

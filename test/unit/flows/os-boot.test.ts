@@ -177,7 +177,7 @@ test("Update checksums and sign: a kernel update is re-signed with entry 2 as de
   mkdirSync(dirname(keyFile));
   writeFileSync(keyFile, rig.gpg.ownerSecret());
   const prompt = await run(root, [
-    { menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "2" }, { input: "/media/privkey.sec" }, { password: "" }, { menu: "r" },
+    { menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "2" }, { menu: "f" }, { input: "/media/privkey.sec" }, { password: "" }, { menu: "r" },
     { menu: "d" },
   ]);
   const done = entries(prompt, "message").find((m) => m.title === "Update checksums and sign /boot");
@@ -196,7 +196,7 @@ test("Update checksums and sign with the wrong passphrase → refused, /boot unc
   rig.gpg.gpg(["--passphrase", "right", "--quick-gen-key", "Locked <locked@bootward.test>", "ed25519", "sign", "never"]);
   writeFileSync(keyFile, rig.gpg.gpg(["--passphrase", "right", "--armor", "--export-secret-keys", "Locked"]));
   const listing = readdirSync(join(root, "boot")).sort();
-  const prompt = await run(root, [{ menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "k" }, { input: "/media/locked.sec" }, { password: "wrong" }, { menu: "r" }]);
+  const prompt = await run(root, [{ menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "k" }, { menu: "f" }, { input: "/media/locked.sec" }, { password: "wrong" }, { menu: "r" }]);
   const refusal = entries(prompt, "message").find((m) => m.title === "Update checksums and sign /boot");
   assert.ok(refusal);
   assert.equal(refusal.tone, "error");
@@ -221,7 +221,7 @@ test("Update checksums and sign on an owned TPM without a rollback counter: the 
   writeFileSync(join(root, "media/privkey.sec"), rig.gpg.ownerSecret());
   await rig.sw.withTpm((tpm) => tpm.reset({ ownerPassphrase: "owner-secret" }));
   const listing = readdirSync(join(root, "boot")).sort();
-  const sign = (owner: string): ScriptedAnswer[] => [{ menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "1" }, { input: "/media/privkey.sec" }, { password: "" }, { password: owner }, { menu: "r" }];
+  const sign = (owner: string): ScriptedAnswer[] => [{ menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "1" }, { menu: "f" }, { input: "/media/privkey.sec" }, { password: "" }, { password: owner }, { menu: "r" }];
 
   const refused = await run(root, sign("not-the-owner"));
   const error = entries(refused, "message").find((m) => m.title === "Update checksums and sign /boot");
