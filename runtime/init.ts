@@ -3,6 +3,9 @@ import type { Sys } from "./host/sys.ts";
 import { loadModules, mountEarlyFilesystems, runAsPid1 } from "./pid1.ts";
 import { runBootFlow, startFlows } from "./flows/boot.ts";
 import { createConsoleUi } from "./flows/console-ui.ts";
+import type { FlowContext } from "./flows/context.ts";
+import { prepareForPowerChange, type PowerChoice } from "./flows/power.ts";
+import { describeError } from "./errors.ts";
 
 // /dev/console cannot be a controlling terminal: cttyhack opens the real console for the
 // shell, in its own session (setsid), so Ctrl-C works in it and never reaches PID 1.
@@ -18,6 +21,16 @@ export function isPid1Invocation(args: string[]): boolean {
   return name === "init" && args.length === 1;
 }
 
+async function leaveOnRequest(sys: Sys, flows: FlowContext, request: PowerChoice): Promise<void> {
+  const problem = await prepareForPowerChange(flows);
+  if (problem) sys.console.write(`${problem}\r\n`);
+  try {
+    await (request === "reboot" ? sys.reboot() : sys.poweroff());
+  } catch (error) {
+    sys.console.write(`The ${request} asked for could not be done: ${describeError(error)}\r\n`);
+  }
+}
+
 export function bootAsPid1(sys: Sys): Promise<never> {
   return runAsPid1(sys, async () => {
     await mountEarlyFilesystems(sys);
@@ -25,7 +38,11 @@ export function bootAsPid1(sys: Sys): Promise<never> {
     const ui = createConsoleUi(sys, { second: TTY1 });
     let choice;
     try {
-      choice = await runBootFlow(await startFlows(sys, ui, { root: "/", firmware: true, shell: FIRMWARE_SHELL }));
+      const flows = await startFlows(sys, ui, { root: "/", firmware: true, shell: FIRMWARE_SHELL });
+      // `reboot` or `poweroff` typed in the recovery shell signal PID 1: the TPM gets its
+      // Shutdown first, as on every other way out.
+      sys.onPowerRequest((request) => void leaveOnRequest(sys, flows, request));
+      choice = await runBootFlow(flows);
     } catch (error) {
       // The plain-text fail-safe takes over: the screen session must not draw over it.
       ui.close();

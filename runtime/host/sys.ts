@@ -100,6 +100,12 @@ export interface Sys {
   /** Powers the machine off. Never returns on the firmware; refused on a host. */
   poweroff(): Promise<never>;
   reboot(): Promise<never>;
+  /**
+   * Calls `handler` when another process asks PID 1 to reboot or power off, as busybox's
+   * `reboot` (SIGTERM), `halt` (SIGUSR1) and `poweroff` (SIGUSR2) do from the recovery shell.
+   * On a host the signals stay the host's business and nothing is registered.
+   */
+  onPowerRequest(handler: (choice: "poweroff" | "reboot") => void): void;
   exit(status: number): never;
 }
 

@@ -161,6 +161,7 @@ export function createNodeSys(): Sys {
     reboot: async () => {
       throw new SysError("refusing to reboot: this is a host, not the firmware");
     },
+    onPowerRequest: () => undefined,
     exit: (status) => process.exit(status),
   };
 }

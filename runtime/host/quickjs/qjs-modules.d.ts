@@ -69,6 +69,9 @@ declare module "os" {
   export function setTimeout(fn: () => void, ms: number): Timer;
   export function clearTimeout(timer: Timer): void;
   export function sleep(ms: number): void;
+  export const SIGTERM: number;
+  export const SIGUSR1: number;
+  export const SIGUSR2: number;
   export const O_RDONLY: number;
   export const O_WRONLY: number;
   export const O_RDWR: number;

@@ -413,6 +413,11 @@ export function createQuickJsSys(): Sys {
       if (result.status !== 0) throw new SysError(`reboot failed with exit status ${result.status}`);
       return forever();
     },
+    onPowerRequest(handler) {
+      os.signal(os.SIGTERM, () => handler("reboot"));
+      os.signal(os.SIGUSR1, () => handler("poweroff"));
+      os.signal(os.SIGUSR2, () => handler("poweroff"));
+    },
     exit(status) {
       return std.exit(status);
     },
