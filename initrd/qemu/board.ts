@@ -155,6 +155,11 @@ export interface QemuOptions {
   display?: string;
   /** The console on this process's terminal (the run command) instead of captured for tests. */
   interactive?: boolean;
+  /**
+   * What a guest reboot does: "exit" ends QEMU (tests that want a reboot to end the run), or
+   * "restart" boots the board again with the same swtpm, disks and flash, as a machine does.
+   */
+  onReboot?: "exit" | "restart";
   memoryMiB?: number;
   extraArgs?: string[];
 }
@@ -228,7 +233,10 @@ export async function startQemu(opts: QemuOptions): Promise<QemuBoard> {
   rmSync(monitorSocket, { force: true });
   const swtpm = await startSwtpm({ stateDir: opts.stateDir, tpm: board.tpm });
   const kvm = await kvmUsable(opts.kernel);
-  const cmdline = [board.cmdline, opts.appendCmdline ?? ""].join(" ").trim();
+  const restart = opts.onReboot === "restart";
+  // The board's panic=-1 reboots at once on a panic, which QEMU turns into its exit; a board
+  // that restarts would loop instead, so there a panic stays on the screen (panic=0).
+  const cmdline = [board.cmdline, restart ? "panic=0" : "", opts.appendCmdline ?? ""].filter((p) => p !== "").join(" ");
   const args = [
     "-name", `bootward-${board.name}`,
     "-machine", "pc",
@@ -247,7 +255,7 @@ export async function startQemu(opts: QemuOptions): Promise<QemuBoard> {
       ? ["-chardev", "stdio,id=console,mux=on,signal=on", "-serial", "chardev:console", "-mon", "chardev=console,mode=readline"]
       : ["-serial", "stdio"]),
     "-monitor", `unix:${monitorSocket},server=on,wait=off`,
-    "-no-reboot",
+    ...(restart ? [] : ["-no-reboot"]),
     // Both disks as explicit devices, in this order (QEMU creates if=virtio drives after every
     // -device): the demo disk stays /dev/vda; bootward finds the flash by its serial.
     ...(opts.disk !== undefined ? ["-drive", `file=${opts.disk},format=raw,if=none,id=disk`, "-device", "virtio-blk-pci,drive=disk"] : []),

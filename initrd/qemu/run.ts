@@ -1,24 +1,23 @@
 // The run command (`npm start`): builds bootward and the board's initramfs, then boots it as
 // /init of the QEMU board with swtpm, the console on this terminal.
 //
-//     npx tsx initrd/qemu/run.ts [--tpm1] [--reset] [--display gtk|sdl|vnc=:0|none] [--init FILE]
+//     npx tsx initrd/qemu/run.ts [--tpm1] [--reset] [--state DIR] [--display gtk|sdl|vnc=:0|none] [--init FILE]
 //
 // --init boots another /init binary instead of dist/bootward (its initramfs goes to .build/).
-// The swtpm state and the demo disk live in .state/<board>/ (delete it, or pass --reset, to
-// start from a blank TPM and a fresh disk). QEMU and swtpm stop when the guest powers off,
+// The swtpm state, the demo disk and the flash live in .state/<board>/, or in --state DIR
+// (delete it, or pass --reset, to start from a blank TPM, a fresh disk and an empty flash).
+// A reboot in the guest restarts the board; QEMU and swtpm stop when the guest powers off,
 // when QEMU quits (Ctrl-A x) or when this command is interrupted (Ctrl-C).
 
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_BOARD } from "../boards.ts";
 import { build } from "../../build.ts";
-import { ensureTools } from "../host-tools.ts";
+import { START_TOOLS, ensureTools } from "../host-tools.ts";
 import { buildInitramfs, kernelImage } from "../image.ts";
 import { makeDemoDisk } from "./demo-disk.ts";
 import { startQemu } from "./board.ts";
 import { buildDir, distDir, repoRoot } from "../../build/paths.ts";
-
-export const RUN_TOOLS = ["qemu-system-x86_64", "swtpm", "swtpm_setup", "swtpm_ioctl", "mkfs.ext4", "debugfs", "xz", "depmod", "modinfo", "cpio", "readelf", "dpkg-deb", "apt-get"];
 
 class UsageError extends Error {
   override name = "UsageError";
@@ -27,6 +26,7 @@ class UsageError extends Error {
 interface Args {
   board: string;
   reset: boolean;
+  state?: string;
   display: string;
   init?: string;
 }
@@ -37,9 +37,10 @@ function parseArgs(argv: string[]): Args {
     const a = argv[i]!;
     if (a === "--tpm1") args.board = "qemu-tpm1";
     else if (a === "--reset") args.reset = true;
+    else if (a === "--state" && argv[i + 1] !== undefined) args.state = argv[++i]!;
     else if (a === "--display" && argv[i + 1] !== undefined) args.display = argv[++i]!;
     else if (a === "--init" && argv[i + 1] !== undefined) args.init = argv[++i]!;
-    else throw new UsageError(`Unknown argument "${a}"; usage: run.ts [--tpm1] [--reset] [--display gtk|sdl|vnc=:0|none] [--init FILE]`);
+    else throw new UsageError(`Unknown argument "${a}"; usage: run.ts [--tpm1] [--reset] [--state DIR] [--display gtk|sdl|vnc=:0|none] [--init FILE]`);
   }
   return args;
 }
@@ -54,7 +55,8 @@ async function customInitramfs(board: string, binary: string): Promise<string> {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  ensureTools(RUN_TOOLS);
+  // Everything the build and the board run, in one apt-get, before anything starts.
+  ensureTools(START_TOOLS);
   let initramfs: string;
   if (args.init !== undefined) {
     if (!existsSync(args.init)) throw new UsageError(`${args.init} does not exist`);
@@ -64,7 +66,7 @@ async function main(): Promise<number> {
     initramfs = join(distDir, `initramfs-${args.board}.cpio.xz`);
   }
   const kernel = await kernelImage();
-  const stateDir = join(repoRoot, ".state", args.board);
+  const stateDir = args.state ?? join(repoRoot, ".state", args.board);
   if (args.reset) rmSync(stateDir, { recursive: true, force: true });
   const disk = join(stateDir, "disk.img");
   if (!existsSync(disk)) {
@@ -72,9 +74,11 @@ async function main(): Promise<number> {
     await makeDemoDisk({ outFile: disk });
   }
   process.stderr.write(
-    `Booting ${args.board} (state in ${stateDir}). The console is this terminal: Ctrl-C or Ctrl-A x ends the run, Ctrl-A c toggles the QEMU monitor.\n`,
+    `Booting ${args.board} (state in ${stateDir}). The console is this terminal: a reboot restarts the board, power off or Ctrl-A x ends the run, Ctrl-A c toggles the QEMU monitor.\n`,
   );
-  const board = await startQemu({ board: args.board, kernel: kernel.path, initramfs, disk, stateDir, interactive: true, display: args.display });
+  // A reboot in the guest (the end of the OEM reset, Reboot, `reboot` in the recovery shell)
+  // restarts the board with the same TPM, disk and flash; power off ends QEMU and swtpm.
+  const board = await startQemu({ board: args.board, kernel: kernel.path, initramfs, disk, stateDir, interactive: true, display: args.display, onReboot: "restart" });
   const onSignal = () => void board.stop();
   for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(s, onSignal);
   const exit = await board.exited;
