@@ -109,9 +109,9 @@ describe(`${BOARD}: Default boot of a signed demo /boot`, () => {
       assert.equal(seen[0], booted, `the firmware did not boot the demo OS; console tail:\n${qemu.output().slice(-3000)}`);
       assert.match(qemu.output(), /bootward: booting bootward demo OS/);
       t.diagnostic(`d pressed → demo OS running: ${qemu.elapsedMs() - pressed} ms (${qemu.accel})`);
-      const cmdline = await qemu.waitFor(/bootward-demo-os: cmdline: ([^\r\n]*)\r?\n/, 30_000);
+      const cmdline = await qemu.waitFor(/bootward-demo-os: cmdline: ([^\r\n]*)\r?\n/, 60_000);
       assert.equal(cmdline[1]!.trim(), demo.defaultAppend);
-      await qemu.waitFor(/bootward-demo-os: powering off/, 30_000);
+      await qemu.waitFor(/bootward-demo-os: powering off/, 60_000);
       await poweredOff(qemu, "the demo OS powered off");
       assert.doesNotMatch(qemu.output(), /integrity check failed/);
     } finally {
@@ -131,9 +131,9 @@ describe(`${BOARD}: Default boot of a signed demo /boot`, () => {
         qemu.send("d");
         await qemu.waitFor(/\/boot integrity check failed/, 300_000);
         t.diagnostic(`d pressed → failure shown: ${qemu.elapsedMs() - pressed} ms`);
-        await qemu.waitFor(new RegExp(`Failed check: ${escape(expected.check)}\\b`), 30_000);
-        if (expected.file) await qemu.waitFor(new RegExp(`${expected.file.kind}: ${shownPath(expected.file.path)}\\b`), 30_000);
-        await qemu.waitFor(/Exit to recovery shell/, 30_000);
+        await qemu.waitFor(new RegExp(`Failed check: ${escape(expected.check)}\\b`), 60_000);
+        if (expected.file) await qemu.waitFor(new RegExp(`${expected.file.kind}: ${shownPath(expected.file.path)}\\b`), 60_000);
+        await qemu.waitFor(/Exit to recovery shell/, 60_000);
         qemu.send("r");
         await qemu.waitFor(/bootward Boot Menu/, 60_000);
         qemu.send("p");

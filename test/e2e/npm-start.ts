@@ -9,6 +9,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { NO_OWNER_TITLE } from "../../runtime/flows/ownership.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -108,14 +109,14 @@ export async function driveNpmStart(opts: { args: string[]; firstScreenMs: numbe
     type("m");
     await waitFor(/bootward Boot Menu[^]*Power Off/, 60_000, "the main menu after the reboot");
     type("p");
-    const code = await Promise.race([done, new Promise<"hung">((r) => setTimeout(() => r("hung"), 120_000))]);
+    const code = await Promise.race([done, sleep(120_000, "hung" as const, { ref: false })]);
     if (code === "hung") throw new StartCheckError(`npm start was still running 2 minutes after "p"; its output ends with:\n${tail()}`);
     return { output: out, boots: out.split(NO_OWNER_TITLE).length - 1, exitCode: code };
   } finally {
     if (exited === null) {
       // As Ctrl-C at the terminal: the runner stops QEMU and swtpm in order; then no mercy.
       process.kill(-child.pid!, "SIGINT");
-      const stopped = await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 30_000))]);
+      const stopped = await Promise.race([done.then(() => true), sleep(60_000, false, { ref: false })]);
       if (!stopped) process.kill(-child.pid!, "SIGKILL");
       await done;
     }

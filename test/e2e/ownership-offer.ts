@@ -5,6 +5,6 @@ import { NO_OWNER_TITLE } from "../../runtime/flows/ownership.ts";
 
 export async function skipOwnershipOffer(qemu: QemuBoard, timeoutMs: number): Promise<void> {
   await qemu.waitFor(new RegExp(NO_OWNER_TITLE), timeoutMs);
-  await qemu.waitFor(/Continue to the main menu/, 30_000);
+  await qemu.waitFor(/Continue to the main menu/, 60_000);
   qemu.send("m");
 }

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { kernelImage } from "../../initrd/image.ts";
 import { processAlive, startQemu } from "../../initrd/qemu/board.ts";
 import { getBoard } from "../../initrd/boards.ts";
@@ -38,9 +39,9 @@ for (const [board, version, algorithm, size] of [
     const qemu = await startQemu({ board, kernel: kernel.path, initramfs: join(dist, `initramfs-${board}.cpio.xz`), stateDir });
     try {
       await skipOwnershipOffer(qemu, 180_000);
-      await qemu.waitFor(new RegExp(`${escape(name)} \\| bootward Boot Menu`), 30_000);
+      await qemu.waitFor(new RegExp(`${escape(name)} \\| bootward Boot Menu`), 60_000);
       // TPM 1.2 cannot unseal yet: the header says so instead of "not configured".
-      await qemu.waitFor(new RegExp(`TOTP: ${version === "1.2" ? "not supported on TPM 1\\.2 yet" : "not configured"} \\| HOTP: not configured`), 30_000);
+      await qemu.waitFor(new RegExp(`TOTP: ${version === "1.2" ? "not supported on TPM 1\\.2 yet" : "not configured"} \\| HOTP: not configured`), 60_000);
 
       // The copy of the screen on tty1 (bochs framebuffer, fbcon), as a PNG artifact.
       mkdirSync(artifacts, { recursive: true });
@@ -53,19 +54,19 @@ for (const [board, version, algorithm, size] of [
       assert.ok(colourCount(image) > 1, `the tty1 screenshot (${png}) is one colour: the framebuffer shows nothing`);
 
       qemu.send("s");
-      await qemu.waitFor(/System Info/, 30_000);
-      await qemu.waitFor(new RegExp(`TPM: ${escape(version)}, manufacturer`), 30_000);
-      await qemu.waitFor(new RegExp(`PCRs \\(${algorithm}\\):`), 30_000);
+      await qemu.waitFor(/System Info/, 60_000);
+      await qemu.waitFor(new RegExp(`TPM: ${escape(version)}, manufacturer`), 60_000);
+      await qemu.waitFor(new RegExp(`PCRs \\(${algorithm}\\):`), 60_000);
       for (let pcr = 0; pcr <= 7; pcr++) {
-        await qemu.waitFor(new RegExp(`PCR +${pcr}: [0-9a-f]{${size * 2}}`), 30_000);
+        await qemu.waitFor(new RegExp(`PCR +${pcr}: [0-9a-f]{${size * 2}}`), 60_000);
       }
-      const shown = await qemu.waitFor(new RegExp(`PCR ${SKELETON_PCR}: ([0-9a-f]{${size * 2}})`), 30_000);
+      const shown = await qemu.waitFor(new RegExp(`PCR ${SKELETON_PCR}: ([0-9a-f]{${size * 2}})`), 60_000);
       assert.equal(shown[1], expectedPcr16(algorithm, size));
-      await qemu.waitFor(/Press Enter to continue/, 30_000);
+      await qemu.waitFor(/Press Enter to continue/, 60_000);
       qemu.send("\r");
-      await qemu.waitFor(/Boot Menu/, 30_000);
+      await qemu.waitFor(/Boot Menu/, 60_000);
       qemu.send("p");
-      const exit = await Promise.race([qemu.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 60_000))]);
+      const exit = await Promise.race([qemu.exited, sleep(60_000, "hung" as const, { ref: false })]);
       assert.notEqual(exit, "hung", `QEMU did not exit after "p":\n${qemu.output().slice(-2000)}`);
       assert.equal(processAlive(qemu.pid), false, "QEMU is still running");
       await qemu.swtpm.exited;

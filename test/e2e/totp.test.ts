@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { kernelImage } from "../../initrd/image.ts";
 import { startQemu, type QemuBoard } from "../../initrd/qemu/board.ts";
 import { getBoard } from "../../initrd/boards.ts";
@@ -28,7 +29,7 @@ async function boot(stateDir: string, extraArgs: string[] = []): Promise<QemuBoa
 
 async function powerOff(qemu: QemuBoard): Promise<void> {
   qemu.send("p");
-  const exit = await Promise.race([qemu.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 60_000))]);
+  const exit = await Promise.race([qemu.exited, sleep(60_000, "hung" as const, { ref: false })]);
   assert.notEqual(exit, "hung", `QEMU did not exit after "p":\n${qemu.output().slice(-2000)}`);
   await qemu.swtpm.exited;
 }
@@ -55,53 +56,53 @@ test(`${BOARD}: generate a TOTP secret, see oathtool's code in the header after 
     // Boot 1: Options → TPM/TOTP/HOTP → Generate new TOTP/HOTP secret.
     qemu = await boot(stateDir);
     await skipOwnershipOffer(qemu, 240_000);
-    await qemu.waitFor(main, 30_000);
-    await qemu.waitFor(/TOTP: not configured/, 30_000);
+    await qemu.waitFor(main, 60_000);
+    await qemu.waitFor(/TOTP: not configured/, 60_000);
     qemu.send("o");
-    await qemu.waitFor(/TPM\/TOTP\/HOTP Options/, 30_000);
+    await qemu.waitFor(/TPM\/TOTP\/HOTP Options/, 60_000);
     qemu.send("t");
-    await qemu.waitFor(/TOTP\/HOTP does not match after refresh/, 30_000);
+    await qemu.waitFor(/TOTP\/HOTP does not match after refresh/, 60_000);
     qemu.send("g");
-    await qemu.waitFor(/TPM owner passphrase \(empty if none was set\)/, 30_000);
+    await qemu.waitFor(/TPM owner passphrase \(empty if none was set\)/, 60_000);
     qemu.send(`${OWNER}\r`);
     const typed = await qemu.waitFor(/Or type this secret: ((?:[A-Z2-7]{4} ?){8})/, 120_000);
     const base32 = typed[1]!.replace(/ /g, "");
     assert.equal(base32.length, 32);
-    await qemu.waitFor(/Scan the code, then press Enter/, 30_000);
+    await qemu.waitFor(/Scan the code, then press Enter/, 60_000);
     qemu.send("\r");
-    await qemu.waitFor(/The codes match, continue/, 30_000);
+    await qemu.waitFor(/The codes match, continue/, 60_000);
     qemu.send("c");
-    await qemu.waitFor(/New TOTP\/HOTP secret sealed/, 30_000);
+    await qemu.waitFor(/New TOTP\/HOTP secret sealed/, 60_000);
     qemu.send("\r");
-    await qemu.waitFor(/TOTP\/HOTP does not match after refresh/, 30_000);
+    await qemu.waitFor(/TOTP\/HOTP does not match after refresh/, 60_000);
     qemu.send("m");
-    await qemu.waitFor(/Exit to recovery shell/, 30_000);
+    await qemu.waitFor(/Exit to recovery shell/, 60_000);
     qemu.send("r");
-    await qemu.waitFor(main, 30_000);
+    await qemu.waitFor(main, 60_000);
     await powerOff(qemu);
 
     // Boot 2: same TPM state, same firmware → the header shows oathtool's code, green.
     qemu = await boot(stateDir);
     await skipOwnershipOffer(qemu, 240_000);
-    const shown = await qemu.waitFor(/TOTP: (\d{6}) \((\d+)s\)/, 30_000);
+    const shown = await qemu.waitFor(/TOTP: (\d{6}) \((\d+)s\)/, 60_000);
     const codes = codesAround(base32, Date.now());
     assert.ok(codes.includes(shown[1]!), `the header shows ${shown[1]}, oathtool says ${codes.join(" / ")} around now`);
-    await qemu.waitFor(/INTEGRITY: OK/, 30_000);
-    await qemu.waitFor(main, 30_000);
+    await qemu.waitFor(/INTEGRITY: OK/, 60_000);
+    await qemu.waitFor(main, 60_000);
     await powerOff(qemu);
 
     // Boot 3: another SMBIOS manufacturer → SeaBIOS measures different tables → no code, red, PCR named.
     qemu = await boot(stateDir, ["-smbios", "type=1,manufacturer=changed"]);
     await qemu.waitFor(/ERROR: the TOTP\/HOTP secret did not unseal/, 240_000);
-    await qemu.waitFor(/PCR \d+ changed since the secret was sealed/, 30_000);
-    await qemu.waitFor(/Exit to recovery shell/, 30_000);
+    await qemu.waitFor(/PCR \d+ changed since the secret was sealed/, 60_000);
+    await qemu.waitFor(/Exit to recovery shell/, 60_000);
     const screen = qemu.output();
     const named = new Set([...screen.matchAll(/PCR (\d+) changed since the secret was sealed/g)].map((m) => m[1]));
     assert.deepEqual([...named], ["1"], `expected only PCR 1 (SMBIOS tables) to be named, got ${[...named].join(", ")}`);
     assert.match(screen, /INTEGRITY: TAMPERED/);
     qemu.send("i");
-    await skipOwnershipOffer(qemu, 30_000);
-    await qemu.waitFor(main, 30_000);
+    await skipOwnershipOffer(qemu, 60_000);
+    await qemu.waitFor(main, 60_000);
     await powerOff(qemu);
   } finally {
     await qemu?.stop();

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { kernelImage } from "../../initrd/image.ts";
 import { processAlive, startQemu, type QemuBoard } from "../../initrd/qemu/board.ts";
 import { getBoard } from "../../initrd/boards.ts";
@@ -49,7 +50,7 @@ test(`${BOARD}: a key pressed on the USB keyboard (tty1) drives the menu; the se
   });
   try {
     await skipOwnershipOffer(qemu, 180_000);
-    await qemu.waitFor(new RegExp(`${escape(name)} \\| bootward Boot Menu`), 30_000);
+    await qemu.waitFor(new RegExp(`${escape(name)} \\| bootward Boot Menu`), 60_000);
     const usb = await qemu.monitor("info usb");
     assert.match(usb, /USB Keyboard/, `QEMU lists no USB keyboard:\n${usb}`);
 
@@ -70,11 +71,11 @@ test(`${BOARD}: a key pressed on the USB keyboard (tty1) drives the menu; the se
 
     // Enter on the serial line: both keyboards are live at once.
     qemu.send("\r");
-    await qemu.waitFor(/Boot Menu/, 30_000);
+    await qemu.waitFor(/Boot Menu/, 60_000);
 
     // "p" on the USB keyboard powers off.
     await qemu.monitor("sendkey p");
-    const exit = await Promise.race([qemu.exited, new Promise<"hung">((r) => setTimeout(() => r("hung"), 60_000))]);
+    const exit = await Promise.race([qemu.exited, sleep(60_000, "hung" as const, { ref: false })]);
     assert.notEqual(exit, "hung", `QEMU did not exit after "p" on the USB keyboard:\n${qemu.output().slice(-2000)}`);
     assert.equal(processAlive(qemu.pid), false, "QEMU is still running");
   } finally {

@@ -42,10 +42,10 @@ test("qemu-tpm2 boots the stand-in /init with a TPM 2.0, modules, kexec and cryp
   const firstLineMs = b.elapsedMs();
   await b.waitFor(/bootward-standin: tpm0=yes tpmrm0=yes/, 10_000);
   await b.waitFor(/tpm_version_major=2/, 10_000);
-  await b.waitFor(/modprobe virtio_blk rc=0 vda=yes/, 30_000);
-  await b.waitFor(/modprobe ext4 rc=0/, 30_000);
-  await b.waitFor(/kexec-tools 2\.0\.\d+[\s\S]*kexec rc=0/, 30_000);
-  await b.waitFor(/cryptsetup 2\.\d+\.\d+[\s\S]*cryptsetup rc=0/, 30_000);
+  await b.waitFor(/modprobe virtio_blk rc=0 vda=yes/, 60_000);
+  await b.waitFor(/modprobe ext4 rc=0/, 60_000);
+  await b.waitFor(/kexec-tools 2\.0\.\d+[\s\S]*kexec rc=0/, 60_000);
+  await b.waitFor(/cryptsetup 2\.\d+\.\d+[\s\S]*cryptsetup rc=0/, 60_000);
   await b.waitFor(/bootward-standin: powering off/, 10_000);
   const exit = await b.exited;
   assert.equal(exit.code, 0, `QEMU exit ${JSON.stringify(exit)}`);
@@ -66,7 +66,7 @@ test("from the board, kexec boots the demo disk's Debian kernel into the demo OS
   const kexecAt = b.elapsedMs();
   await b.waitFor(new RegExp(`${DEMO_OS_MARKER} \\(kernel ${disk.kernelRelease}\\)`), 120_000);
   t.diagnostic(`kexec -l done → demo OS line: ${b.elapsedMs() - kexecAt} ms`);
-  await b.waitFor(/bootward-demo-os: powering off/, 30_000);
+  await b.waitFor(/bootward-demo-os: powering off/, 60_000);
   assert.equal((await b.exited).code, 0);
   await b.stop();
   assertGone(b);
