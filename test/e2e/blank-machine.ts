@@ -19,7 +19,10 @@ export interface BlankMachine {
   main: RegExp;
   disk: string;
   usb: string;
-  boot(): Promise<QemuBoard>;
+  /** Powers the board on, with the USB drive plugged in unless `usb` is false. */
+  boot(opts?: { usb?: boolean }): Promise<QemuBoard>;
+  /** Plugs the USB drive into a running board, as a person would (QEMU monitor hot-plug). */
+  plugUsb(qemu: QemuBoard): Promise<void>;
   remove(): void;
 }
 
@@ -38,21 +41,43 @@ export async function blankMachine(prefix: string): Promise<BlankMachine> {
     main: new RegExp(`${escape(name)} \\| bootward Boot Menu`),
     disk,
     usb,
-    boot: () => startQemu({ board: BOARD, kernel: kernel.path, initramfs: join(repo, "dist", `initramfs-${BOARD}.cpio.xz`), disk, usbDisk: usb, stateDir }),
+    boot: (opts = {}) =>
+      startQemu({ board: BOARD, kernel: kernel.path, initramfs: join(repo, "dist", `initramfs-${BOARD}.cpio.xz`), disk, usbDisk: opts.usb === false ? undefined : usb, stateDir }),
+    async plugUsb(qemu) {
+      for (const command of [`drive_add 0 if=none,id=usbdisk,format=raw,file=${usb}`, "device_add usb-storage,bus=xhci.0,drive=usbdisk,id=usbstick"]) {
+        const answer = await qemu.monitor(command);
+        if (/error|could not|can't|failed/i.test(answer)) throw new Error(`The QEMU monitor refused "${command}": ${answer}`);
+      }
+    },
     remove: () => rmSync(stateDir, { recursive: true, force: true }),
   };
 }
 
-/** The wizard from its warning on: the defaults, and the USB drive (/dev/sda) as the backup with a 25 % share. */
-export async function answerDefaultsWithBackupDrive(qemu: QemuBoard): Promise<void> {
-  await qemu.waitFor(/takes ownership of the machine/, 30_000);
+/** The backup question's item for a plugged-in drive; "plug one in, then choose this" while there is none. */
+const DRIVE_ITEM = /d {2}On a USB thumb drive: an encrypted/;
+const NO_DRIVE_ITEM = /r {2}On a USB thumb drive: plug one in/;
+
+/**
+ * The wizard from its warning on: the defaults, and the USB drive (/dev/sda) as the backup
+ * with a 25 % share. With `plugIn`, no drive is plugged in when the backup question comes: it
+ * is plugged in while the question shows, and must be offered without a key press.
+ */
+export async function answerDefaultsWithBackupDrive(qemu: QemuBoard, opts: { plugIn?: () => Promise<void> } = {}): Promise<void> {
+  await qemu.waitFor(/takes ownership of the machine/, 60_000);
   qemu.send("y");
-  await qemu.waitFor(/Use the default configuration\?/, 30_000);
+  await qemu.waitFor(/Use the default configuration\?/, 60_000);
   qemu.send("y");
-  await qemu.waitFor(/Keep a backup of the new signing key/, 30_000);
+  await qemu.waitFor(/Keep a backup of the new signing key/, 60_000);
+  if (opts.plugIn) {
+    await qemu.waitFor(NO_DRIVE_ITEM, 60_000);
+    await opts.plugIn();
+  }
+  // The stick's disk may appear a few seconds after the question (or after the plug-in): the
+  // question redraws with the drive, and only then is there a "d" to press.
+  await qemu.waitFor(DRIVE_ITEM, 120_000);
   qemu.send("d");
-  await qemu.waitFor(/How much of the drive should the encrypted partition take\?/, 30_000);
+  await qemu.waitFor(/How much of the drive should the encrypted partition take\?/, 60_000);
   qemu.send("2");
-  await qemu.waitFor(/Everything on \/dev\/sda: .* will be erased/, 30_000);
+  await qemu.waitFor(/Everything on \/dev\/sda: .* will be erased/, 60_000);
   qemu.send("y");
 }
