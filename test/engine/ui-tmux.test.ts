@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -27,6 +27,19 @@ interface Session {
   /** Waits (up to a minute) for bootward to leave; its exit status, or null if it is still running. */
   waitForExit(): Promise<number | null>;
   kill(): Promise<void>;
+}
+
+/** The waitpid status of an exited, unreaped process (field 52 of /proc/PID/stat), or null. */
+function zombieWaitStatus(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).trim().split(" ");
+  return fields[0] === "Z" ? Number(fields[52 - 3]) : null;
 }
 
 async function startSession(opts: { root: string; tpm: string; term: string; columns: number; rows: number }): Promise<Session> {
@@ -59,9 +72,15 @@ async function startSession(opts: { root: string; tpm: string; term: string; col
       }
     },
     async exitStatus() {
-      const [dead, status] = (await tmux("list-panes", "-F", "#{pane_dead} #{pane_dead_status}")).trim().split(" ");
-      // The status may lag the death by a moment.
-      return dead === "1" && /^\d+$/.test(status ?? "") ? Number(status) : null;
+      const [pid, dead, status, signal] = (await tmux("list-panes", "-F", "#{pane_pid} #{pane_dead} #{pane_dead_status} #{pane_dead_signal}")).trim().split(" ");
+      let wait = /^\d+$/.test(status ?? "") ? Number(status) << 8 : /^\d+$/.test(signal ?? "") ? Number(signal) : null;
+      // On a loaded machine tmux can see the pane's pty close and leave its child a zombie,
+      // unreaped and with no status, for a minute or more: the kernel still has the status.
+      if (wait === null && dead === "1") wait = zombieWaitStatus(Number(pid));
+      if (wait === null) return null;
+      // A death by a signal must fail the test, not read as still running.
+      if ((wait & 0x7f) !== 0) throw new Error(`bootward was killed by signal ${wait & 0x7f}; the screen shows:\n${await session.screen()}`);
+      return (wait >> 8) & 0xff;
     },
     async waitForExit() {
       const start = Date.now();
