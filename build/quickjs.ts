@@ -5,7 +5,8 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildError } from "./errors.ts";
 import { buildDir, cacheDir } from "./paths.ts";
-import { hasProgram, run } from "./run.ts";
+import { run } from "./run.ts";
+import { ensureTools, installLine } from "../initrd/host-tools.ts";
 
 export type EngineVariant = "O2" | "Os";
 
@@ -18,7 +19,7 @@ export const QUICKJS_SOURCE = {
   version: "2021-03-27",
 } as const;
 
-const APT_LINE = "apt-get install -y musl-tools make gcc xz-utils";
+const ENGINE_TOOLS = ["musl-gcc", "make", "gcc", "gcc-ar"];
 
 export interface Engine {
   /** The configured source tree, also the include directory. */
@@ -81,11 +82,8 @@ function patchMakefile(text: string, variant: EngineVariant, dir: string): strin
 /** Builds qjsc and the static library for one variant; a finished build is reused. */
 export async function buildEngine(opts: { variant?: EngineVariant } = {}): Promise<Engine> {
   const variant = opts.variant ?? "O2";
-  for (const tool of ["musl-gcc", "make", "gcc-ar", "tar"]) {
-    if (!(await hasProgram(tool))) {
-      throw new BuildError(`${tool} is missing; install it with: ${APT_LINE}`);
-    }
-  }
+  // The entry points ensure these already; a caller that did not (a test, a tool) gets the same line.
+  ensureTools(ENGINE_TOOLS);
   const tarball = await fetchQuickJsSource();
   const makeArgs = ["CC=musl-gcc", "AR=gcc-ar", "LDFLAGS=-flto -static", "CONFIG_BIGNUM=y", "CONFIG_LTO=y"];
   const key = sha256(new TextEncoder().encode(JSON.stringify([QUICKJS_SOURCE.sha256, variant, makeArgs, 1]))).slice(0, 16);
@@ -116,7 +114,7 @@ export async function buildEngine(opts: { variant?: EngineVariant } = {}): Promi
     cwd: dir,
     env: { ...process.env, LC_ALL: "C", SOURCE_DATE_EPOCH: "0" },
     what: `Compiling QuickJS (${variant})`,
-    fix: `install the toolchain with: ${APT_LINE}`,
+    fix: `install the toolchain with: ${installLine(ENGINE_TOOLS).line}`,
   });
   await writeFile(stamp, `${key}\n`);
   return engine;

@@ -31,19 +31,3 @@ export function run(
     );
   });
 }
-
-/** Resolves with true when `name` is found in PATH. */
-export async function hasProgram(name: string): Promise<boolean> {
-  const { access, constants } = await import("node:fs/promises");
-  const { delimiter, join } = await import("node:path");
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    try {
-      await access(join(dir, name), constants.X_OK);
-      return true;
-    } catch {
-      // not in this PATH entry
-    }
-  }
-  return false;
-}

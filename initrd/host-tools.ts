@@ -1,5 +1,8 @@
 // One place that knows which Debian package provides each host tool the build, the run
-// command and the tests call, so a fresh Debian 12 machine gets one exact apt-get line.
+// command, the tests and the benchmarks call, and which tools each of those entry points runs,
+// so a fresh Debian 12 machine gets everything from one apt-get line before anything starts.
+// test/initrd/host-tools.test.ts reads the sources and fails when a code path reachable from
+// an entry point runs a tool that the entry point does not ensure.
 
 import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
@@ -24,17 +27,21 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   cpio: "cpio",
   "musl-gcc": "musl-tools",
   readelf: "binutils",
+  strip: "binutils",
   "dpkg-deb": "dpkg",
   "apt-get": "apt",
+  "apt-cache": "apt",
   socat: "socat",
   oathtool: "oathtool",
   tpm2_pcrread: "tpm2-tools",
   gpg: "gnupg",
+  gpgconf: "gpgconf",
   gpgsm: "gpgsm",
   openssl: "openssl",
   time: "time",
   make: "make",
   gcc: "gcc",
+  "gcc-ar": "gcc",
   tmux: "tmux",
   zbarimg: "zbar-tools",
   cbfstool: "coreboot-utils",
@@ -43,7 +50,32 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   flashrom: "flashrom",
   cryptsetup: "cryptsetup-bin",
   mtype: "mtools",
+  file: "file",
 };
+
+/**
+ * What every machine that can run `npm ci` in a git checkout has: Debian's essential packages
+ * (coreutils, findutils, tar, dash), Node with npm, and git. Never installed, never checked.
+ */
+export const BASE_TOOLS: readonly string[] = [
+  "sh", "find", "sort", "sha256sum", "xargs", "head", "mkdir", "base32", "tar", "node", "npm", "npx", "git",
+];
+
+/** `npm run build`: QuickJS and the binary (musl), the pinned Debian packages, the initramfs. */
+export const BUILD_TOOLS: readonly string[] = [
+  "musl-gcc", "make", "gcc", "gcc-ar", "strip", "xz", "readelf", "dpkg-deb", "apt-get", "apt-cache", "depmod", "modinfo",
+];
+
+/** `npm start`: the build, then the demo disk, the flash image and the board (QEMU + swtpm). */
+export const START_TOOLS: readonly string[] = [
+  ...BUILD_TOOLS, "qemu-system-x86_64", "swtpm", "swtpm_ioctl", "mkfs.ext4", "debugfs", "cbfstool", "fmaptool",
+];
+
+/** `npm run bench`: what `npm start` runs, plus the measuring tools, the pty bridge and the fuzzers' oracles. */
+export const BENCH_TOOLS: readonly string[] = [...START_TOOLS, "time", "socat", "gpg", "gpgconf", "gpgsm", "openssl"];
+
+/** `npm test`: every tool in the table (the tests use the real parts as oracles). */
+export const TEST_TOOLS: readonly string[] = Object.keys(TOOL_PACKAGES);
 
 /** Absolute path of an executable, searching PATH plus the sbin dirs a non-root PATH lacks. */
 export function findTool(name: string): string | null {
@@ -68,21 +100,35 @@ export function toolPath(name: string): string {
   return findTool(name) ?? name;
 }
 
-/**
- * Makes sure every tool is present. As root, installs the missing packages with apt-get;
- * otherwise throws a MissingToolsError whose message is the exact apt-get line to run.
- */
-export function ensureTools(tools: string[]): void {
-  const missing = tools.filter((t) => findTool(t) === null);
-  if (missing.length === 0) return;
+/** The apt-get line that installs the packages of these missing tools, or an error naming the unknown ones. */
+export function installLine(missing: readonly string[]): { packages: string[]; line: string } {
   const unknown = missing.filter((t) => TOOL_PACKAGES[t] === undefined);
   if (unknown.length > 0) {
     throw new MissingToolsError(`The tool(s) ${unknown.join(", ")} are missing and no Debian package is known for them; install them and retry.`);
   }
   const packages = [...new Set(missing.map((t) => TOOL_PACKAGES[t]!))].sort();
-  const line = `apt-get install -y --no-install-recommends ${packages.join(" ")}`;
-  if (process.getuid?.() !== 0) {
-    throw new MissingToolsError(`Missing tools (${missing.join(", ")}); install them as root with: ${line}`);
+  return { packages, line: `apt-get install -y --no-install-recommends ${packages.join(" ")}` };
+}
+
+export interface EnsureOptions {
+  /** Finds a tool; findTool unless a test substitutes one. */
+  find?: (name: string) => string | null;
+  /** Whether this process may install packages; root unless a test says otherwise. */
+  root?: boolean;
+}
+
+/**
+ * Makes sure every tool is present. As root, installs the missing packages with apt-get (one
+ * update, one install); otherwise throws a MissingToolsError whose message is the one exact
+ * apt-get line to run.
+ */
+export function ensureTools(tools: readonly string[], options: EnsureOptions = {}): void {
+  const find = options.find ?? findTool;
+  const missing = [...new Set(tools)].filter((t) => find(t) === null);
+  if (missing.length === 0) return;
+  const { packages, line } = installLine(missing);
+  if (!(options.root ?? process.getuid?.() === 0)) {
+    throw new MissingToolsError(`Missing tools (${missing.join(", ")}); install them as root with: apt-get update && ${line}`);
   }
   process.stderr.write(`Installing missing Debian packages: ${packages.join(" ")}\n`);
   try {
@@ -92,21 +138,30 @@ export function ensureTools(tools: string[]): void {
       env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
     });
   } catch {
-    throw new MissingToolsError(`Installing ${packages.join(" ")} with apt-get failed; run "${line}" by hand and read its error.`);
+    throw new MissingToolsError(`Installing ${packages.join(" ")} with apt-get failed; run "apt-get update && ${line}" by hand and read its error.`);
   }
-  const still = missing.filter((t) => findTool(t) === null);
+  const still = missing.filter((t) => find(t) === null);
   if (still.length > 0) throw new MissingToolsError(`After apt-get install, ${still.join(", ")} are still missing; check the package names with apt-cache policy.`);
 }
 
-// `npx tsx initrd/host-tools.ts --install`: every tool the build, the board and the tests use
-// (what .ci/run calls on a fresh machine).
+const ENTRY_POINTS: Readonly<Record<string, readonly string[]>> = {
+  build: BUILD_TOOLS,
+  start: START_TOOLS,
+  test: TEST_TOOLS,
+  bench: BENCH_TOOLS,
+};
+
+// `npx tsx initrd/host-tools.ts --install [build|start|test|bench]`: every tool that entry
+// point runs (all of them by default), for a machine prepared ahead of its first command.
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  if (process.argv[2] !== "--install") {
-    process.stderr.write("usage: npx tsx initrd/host-tools.ts --install\n");
+  const which = process.argv[3] ?? "test";
+  const tools = ENTRY_POINTS[which];
+  if (process.argv[2] !== "--install" || tools === undefined) {
+    process.stderr.write(`usage: npx tsx initrd/host-tools.ts --install [${Object.keys(ENTRY_POINTS).join("|")}]\n`);
     process.exit(2);
   }
   try {
-    ensureTools(Object.keys(TOOL_PACKAGES));
+    ensureTools(tools);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(1);
