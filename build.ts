@@ -7,6 +7,7 @@ import { bundle } from "./build/bundle.ts";
 import { buildDir, distDir, repoRoot } from "./build/paths.ts";
 import { compileBinary, DEFAULT_MODE, DEFAULT_VARIANT } from "./build/compile.ts";
 import { QUICKJS_SOURCE } from "./build/quickjs.ts";
+import { explain } from "./build/errors.ts";
 import { buildKey, OutputRecords, sourceParts } from "./build/outputs.ts";
 import { buildInitramfs } from "./initrd/image.ts";
 import { BOARDS as boards, DEFAULT_BOARD as defaultBoard, getBoard, type Board } from "./initrd/boards.ts";
@@ -109,7 +110,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
       return build(options);
     })
     .catch((error: unknown) => {
-      console.error(`build failed: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(`build failed: ${explain(error)}`);
       process.exit(1);
     });
 }

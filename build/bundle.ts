@@ -2,7 +2,7 @@
 // and every library that expects a browser or Node pointed at the shims in
 // runtime/host/quickjs/ (the only place they live).
 import { build, type Plugin } from "esbuild";
-import { readFile, mkdir, rename, stat } from "node:fs/promises";
+import { readFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { BuildError } from "./errors.ts";
@@ -118,7 +118,8 @@ export interface BundleOptions {
 
 export async function bundle(opts: BundleOptions): Promise<{ bytes: number }> {
   await mkdir(dirname(opts.outFile), { recursive: true });
-  const tmp = `${opts.outFile}.tmp`;
+  // Per process: two builds of one checkout at once (npm test and a test's own build) never share it.
+  const tmp = `${opts.outFile}.tmp-${process.pid}`;
   try {
     await build({
       entryPoints: [opts.entry],
@@ -139,10 +140,13 @@ export async function bundle(opts: BundleOptions): Promise<{ bytes: number }> {
       plugins: [firmwarePlugin()],
     });
   } catch (error) {
+    await rm(tmp, { force: true });
     const errors = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
     const first = errors?.[0];
     const where = first?.location ? ` (${first.location.file}:${first.location.line})` : "";
-    throw new BuildError(`Bundling ${opts.entry} failed: ${first?.text ?? String(error)}${where}.`);
+    const text = first?.text ?? String(error);
+    const fix = /no space left on device/i.test(text) ? "; the disk is full, free some space and run the build again" : "";
+    throw new BuildError(`Bundling ${opts.entry} failed: ${text}${where}${fix}.`);
   }
   await rename(tmp, opts.outFile);
   return { bytes: (await stat(opts.outFile)).size };

@@ -137,8 +137,13 @@ async function compileIn(work: string, opts: CompileOptions, mode: CompileMode, 
 
   await mkdir(dirname(opts.outFile), { recursive: true });
   const staged = join(dirname(opts.outFile), `.${basename(opts.outFile)}.${process.pid}.tmp`);
-  await copyFile(tmp, staged);
-  await chmod(staged, 0o755);
-  await rename(staged, opts.outFile);
+  try {
+    await copyFile(tmp, staged);
+    await chmod(staged, 0o755);
+    await rename(staged, opts.outFile);
+  } finally {
+    // Gone after the rename; after a failed copy (a full disk) no half binary stays in dist/.
+    await rm(staged, { force: true });
+  }
   return { bytes: (await stat(opts.outFile)).size, xzBytes: (await stat(xzFile)).size };
 }

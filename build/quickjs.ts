@@ -1,7 +1,7 @@
 // Builds the QuickJS engine (qjsc + the static library) from pinned sources, with musl.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildError } from "./errors.ts";
 import { buildDir, cacheDir } from "./paths.ts";
@@ -40,11 +40,19 @@ export async function fetchQuickJsSource(): Promise<string> {
   const file = join(cacheDir, QUICKJS_SOURCE.tarball);
   if (!existsSync(file)) {
     await mkdir(cacheDir, { recursive: true });
-    // npm pack only downloads; it never runs a registry package's scripts.
-    await run(["npm", "pack", QUICKJS_SOURCE.npmSpec, "--pack-destination", cacheDir, "--ignore-scripts"], {
-      what: `Downloading ${QUICKJS_SOURCE.npmSpec}`,
-      fix: "check that the npm registry is reachable",
-    });
+    // Into a scratch directory, then renamed: an interrupted download never sits in .cache/
+    // under the name of a finished one.
+    const scratch = await mkdtemp(join(cacheDir, ".download-"));
+    try {
+      // npm pack only downloads; it never runs a registry package's scripts.
+      await run(["npm", "pack", QUICKJS_SOURCE.npmSpec, "--pack-destination", scratch, "--ignore-scripts"], {
+        what: `Downloading ${QUICKJS_SOURCE.npmSpec}`,
+        fix: "check that the npm registry is reachable",
+      });
+      await rename(join(scratch, QUICKJS_SOURCE.tarball), file);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   }
   await checkSha256(file, QUICKJS_SOURCE.sha256);
   return file;
@@ -116,6 +124,8 @@ export async function buildEngine(opts: { variant?: EngineVariant } = {}): Promi
     what: `Compiling QuickJS (${variant})`,
     fix: `install the toolchain with: ${installLine(ENGINE_TOOLS).line}`,
   });
-  await writeFile(stamp, `${key}\n`);
+  // The stamp says the engine is complete, so it must never exist half-written itself.
+  await writeFile(`${stamp}.tmp`, `${key}\n`);
+  await rename(`${stamp}.tmp`, stamp);
   return engine;
 }

@@ -26,7 +26,9 @@ export function run(
           return;
         }
         const tail = stderr.trim().split("\n").slice(-1)[0] ?? "";
-        reject(new BuildError(`${opts.what} failed (${file} exited with ${error.code ?? error.signal}${tail ? `: ${tail}` : ""})${opts.fix ? `; ${opts.fix}` : ""}.`));
+        // Whatever step it was, a full disk has one fix, and it is not the step's usual one.
+        const fix = /No space left on device|Disk quota exceeded/.test(stderr) ? "the disk is full; free some space and run the build again" : opts.fix;
+        reject(new BuildError(`${opts.what} failed (${file} exited with ${error.code ?? error.signal}${tail ? `: ${tail}` : ""})${fix ? `; ${fix}` : ""}.`));
       },
     );
   });

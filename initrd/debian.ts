@@ -105,6 +105,11 @@ export function fetchDeb(deb: LockedDeb): string {
       if (process.getuid?.() === 0) {
         try {
           execFileSync("apt-get", ["update", "-q"], { stdio: "ignore" });
+        } catch {
+          // Not the archive moving on: nothing was reachable, so a refreshed lock would not help.
+          throw new DebianError(`apt-get update failed while fetching ${spec}; check the network and the apt sources, then build again.`);
+        }
+        try {
           aptDownload(spec, tmp);
         } catch {
           throw new DebianError(

@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binaryKey, initramfsKey } from "../../build.ts";
+import { BuildError, explain } from "../../build/errors.ts";
 import { buildKey, OutputRecords } from "../../build/outputs.ts";
+import { run } from "../../build/run.ts";
 import { getBoard } from "../../initrd/boards.ts";
 import { repoRoot } from "../../build/paths.ts";
 
@@ -63,6 +65,19 @@ test("records: reused only for the same key and the recorded output; an edited, 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a full disk, wherever the build writes, is one sentence saying so", async () => {
+  const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", path: "dist/bootward" });
+  assert.equal(explain(enospc), "Writing dist/bootward failed: the disk is full; free some space and run the build again.");
+  const copy = Object.assign(new Error("ENOSPC: copyfile"), { code: "ENOSPC", path: ".build/compile/x/bootward.out", dest: "dist/.bootward.1.tmp" });
+  assert.match(explain(copy), /^Writing dist\/\.bootward\.1\.tmp failed: the disk is full/, "a copy names where it was writing");
+  assert.equal(explain(new BuildError("The lock moved on; refresh it.")), "The lock moved on; refresh it.");
+  assert.equal(explain(new Error("first line\nstack-like noise")), "first line");
+  await assert.rejects(
+    run(["sh", "-c", "echo 'xz: out.xz: No space left on device' >&2; exit 1"], { what: "Compressing", fix: "reinstall xz" }),
+    (e: unknown) => e instanceof BuildError && /the disk is full; free some space/.test(e.message) && !e.message.includes("reinstall"),
+  );
 });
 
 test("npm run build with nothing changed reuses the binary and every board's initramfs", { timeout: 900_000 }, () => {
