@@ -1,101 +1,97 @@
 // Builds bootward: the bundle (esbuild), the static binary (QuickJS + musl) and the
-// initramfs of a board. `npx tsx build.ts [--board NAME | --all-boards] [--no-initrd]`.
+// initramfs of a board. Each output is made again only when what it is made from changed
+// (build/keys.ts, build/outputs.ts); the size lines say which were reused.
+//
+//     npx tsx build.ts [--board NAME | --all-boards] [--no-initrd]
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundle } from "./build/bundle.ts";
 import { buildDir, distDir, repoRoot } from "./build/paths.ts";
-import { compileBinary, DEFAULT_MODE, DEFAULT_VARIANT } from "./build/compile.ts";
-import { QUICKJS_SOURCE } from "./build/quickjs.ts";
-import { explain } from "./build/errors.ts";
-import { buildKey, OutputRecords, sourceParts } from "./build/outputs.ts";
+import { compileBinary } from "./build/compile.ts";
+import { BuildError, explain } from "./build/errors.ts";
+import { binaryKey, bundleKey, initramfsKey } from "./build/keys.ts";
+import { OutputRecords, type Ensured } from "./build/outputs.ts";
 import { buildInitramfs } from "./initrd/image.ts";
-import { BOARDS as boards, DEFAULT_BOARD as defaultBoard, getBoard, type Board } from "./initrd/boards.ts";
+import { BOARDS as boards, DEFAULT_BOARD as defaultBoard, getBoard } from "./initrd/boards.ts";
 import { LOCK_PATH } from "./initrd/debian.ts";
 import { BUILD_TOOLS, ensureTools } from "./initrd/host-tools.ts";
-
 
 export interface BuildOptions {
   boards: string[];
   initrd: boolean;
 }
 
+const USAGE = "usage: npx tsx build.ts [--board NAME | --all-boards] [--no-initrd]";
+
 function parseArgs(argv: string[]): BuildOptions {
   const options: BuildOptions = { boards: [defaultBoard], initrd: true };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--board" && argv[i + 1]) options.boards = [argv[++i]!];
-    else if (arg === "--all-boards") options.boards = Object.keys(boards);
+    const value = argv[i + 1];
+    if (arg === "--board" && value !== undefined) {
+      options.boards = [value];
+      i++;
+    } else if (arg === "--all-boards") options.boards = Object.keys(boards);
     else if (arg === "--no-initrd") options.initrd = false;
-    else throw new Error(`build.ts: unknown argument "${arg}" (use --board NAME, --all-boards or --no-initrd)`);
+    else throw new BuildError(`Unknown or incomplete argument "${arg}"; ${USAGE}`);
   }
-  for (const board of options.boards) {
-    if (!boards[board]) throw new Error(`build.ts: unknown board "${board}"; boards: ${Object.keys(boards).join(", ")}`);
-  }
+  for (const board of options.boards) getBoard(board);
   return options;
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
-
-const here = (...parts: string[]) => join(repoRoot, ...parts);
-
-/** The code that makes each output: an edit to it changes the output's key. */
-const BINARY_BUILDERS = [here("build/compile.ts"), here("build/quickjs.ts")];
-const INITRAMFS_BUILDERS = ["image.ts", "cpio.ts", "boards.ts", "elf.ts", "debian.ts"].map((f) => here("initrd", f));
+const note = (made: Ensured<unknown>) => (made.reused ? "reused" : "rebuilt");
 
 const records = new OutputRecords(join(buildDir, "outputs"));
 
-/** The binary is made from the bundle, the engine and the compile code and options. */
-export function binaryKey(bundleBytes: Uint8Array): string {
-  return buildKey([
-    "bootward", bundleBytes, ...sourceParts(BINARY_BUILDERS),
-    { quickjs: QUICKJS_SOURCE.sha256, mode: DEFAULT_MODE, variant: DEFAULT_VARIANT },
-  ]);
-}
+const BUNDLE_ENTRY = "runtime/main.ts";
 
-/** A board's initramfs is made from the binary, the pinned packages, the board and the image code. */
-export function initramfsKey(board: Board, binaryBytes: Uint8Array, lockBytes: Uint8Array): string {
-  return buildKey([`initramfs-${board.name}`, binaryBytes, lockBytes, { board }, ...sourceParts(INITRAMFS_BUILDERS)]);
+/** The bundle, reused without running esbuild when no file it was made from changed. */
+async function ensureBundle(file: string): Promise<Ensured<{ bytes: number }>> {
+  const name = "bootward.mjs";
+  const options = { entry: BUNDLE_ENTRY };
+  const previous = records.read<{ bytes: number }>(name);
+  const key = previous?.inputs ? bundleKey(previous.inputs, options) : null;
+  const kept = key === null ? null : records.reusable<{ bytes: number }>(name, file, key);
+  if (kept !== null) return { info: kept.info, reused: true };
+  records.forget(name);
+  const made = await bundle({ entry: join(repoRoot, BUNDLE_ENTRY), outFile: file });
+  const madeKey = bundleKey(made.inputs, options);
+  // A file esbuild read was deleted while it ran: leave no record, so the next build bundles again.
+  if (madeKey !== null) records.record(name, file, madeKey, { bytes: made.bytes }, made.inputs);
+  return { info: { bytes: made.bytes }, reused: false };
 }
 
 /**
- * Bundle → binary → the boards' initramfs images, in dist/; prints the sizes. The bundle is
- * always made (esbuild takes a second); the binary and each image only when their key moved.
+ * Bundle → binary → the boards' initramfs images, in dist/; prints the sizes and, for each
+ * output, whether the one already there was reused or it was rebuilt.
  */
 export async function build(options: BuildOptions): Promise<void> {
   mkdirSync(distDir, { recursive: true });
 
   const bundleFile = join(distDir, "bootward.mjs");
-  const bundled = await bundle({ entry: join(repoRoot, "runtime/main.ts"), outFile: bundleFile });
+  const bundled = await ensureBundle(bundleFile);
   const binary = join(distDir, "bootward");
-  const key = binaryKey(readFileSync(bundleFile));
-  let compiled = records.reusable<{ bytes: number; xzBytes: number }>("bootward", binary, key)?.info;
-  const binaryNote = compiled ? "reused" : "rebuilt";
-  if (!compiled) {
-    records.forget("bootward");
-    compiled = await compileBinary({ bundle: bundleFile, outFile: binary });
-    records.record("bootward", binary, key, compiled);
-  }
+  const compiled = await records.ensure("bootward", binary, binaryKey(readFileSync(bundleFile)), () =>
+    compileBinary({ bundle: bundleFile, outFile: binary }),
+  );
 
   const lines = [
-    `bundle     ${kib(bundled.bytes)}`,
-    `bootward   ${kib(compiled.bytes)} raw, ${kib(compiled.xzBytes)} xz (budget 2048 KiB raw, 900 KiB xz), ${binaryNote}`,
+    `bundle     ${kib(bundled.info.bytes)}, ${note(bundled)}`,
+    `bootward   ${kib(compiled.info.bytes)} raw, ${kib(compiled.info.xzBytes)} xz (budget 2048 KiB raw, 900 KiB xz), ${note(compiled)}`,
   ];
   if (options.initrd) {
     const binaryBytes = readFileSync(binary);
     const lock = readFileSync(LOCK_PATH);
     for (const board of options.boards) {
-      const name = `initramfs-${board}`;
-      const image = join(distDir, `${name}.cpio.xz`);
+      const fileName = `initramfs-${board}.cpio.xz`;
+      const image = join(distDir, fileName);
       const key = initramfsKey(getBoard(board), binaryBytes, lock);
-      let made = records.reusable<{ bytes: number }>(name, image, key)?.info;
-      const note = made ? "reused" : "rebuilt";
-      if (!made) {
-        records.forget(name);
-        made = { bytes: (await buildInitramfs({ board, bootwardBinary: binary, outFile: image })).bytes };
-        records.record(name, image, key, made);
-      }
-      lines.push(`initramfs  ${kib(made.bytes)} xz (${board}), ${note}`);
+      const made = await records.ensure(fileName, image, key, async () => ({
+        bytes: (await buildInitramfs({ board, bootwardBinary: binary, outFile: image })).bytes,
+      }));
+      lines.push(`initramfs  ${kib(made.info.bytes)} xz (${board}), ${note(made)}`);
     }
   }
   console.log(lines.join("\n"));

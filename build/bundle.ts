@@ -116,12 +116,19 @@ export interface BundleOptions {
   minify?: boolean;
 }
 
-export async function bundle(opts: BundleOptions): Promise<{ bytes: number }> {
+export interface Bundled {
+  bytes: number;
+  /** Every file esbuild read, relative to the checkout, sorted: what the bundle is made from. */
+  inputs: string[];
+}
+
+export async function bundle(opts: BundleOptions): Promise<Bundled> {
   await mkdir(dirname(opts.outFile), { recursive: true });
   // Per process: two builds of one checkout at once (npm test and a test's own build) never share it.
   const tmp = `${opts.outFile}.tmp-${process.pid}`;
+  let inputs: string[];
   try {
-    await build({
+    const result = await build({
       entryPoints: [opts.entry],
       outfile: tmp,
       bundle: true,
@@ -138,7 +145,9 @@ export async function bundle(opts: BundleOptions): Promise<{ bytes: number }> {
       jsx: "automatic",
       define: { "process.env.NODE_ENV": '"production"' },
       plugins: [firmwarePlugin()],
+      metafile: true,
     });
+    inputs = Object.keys(result.metafile.inputs).sort();
   } catch (error) {
     await rm(tmp, { force: true });
     const errors = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
@@ -149,5 +158,5 @@ export async function bundle(opts: BundleOptions): Promise<{ bytes: number }> {
     throw new BuildError(`Bundling ${opts.entry} failed: ${text}${where}${fix}.`);
   }
   await rename(tmp, opts.outFile);
-  return { bytes: (await stat(opts.outFile)).size };
+  return { bytes: (await stat(opts.outFile)).size, inputs };
 }

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { BuildError } from "./errors.ts";
 
 export type KeyPart = string | Uint8Array | Record<string, unknown> | readonly unknown[];
 
@@ -32,6 +33,14 @@ export interface OutputRecord<I extends Record<string, number>> {
   sha256: string;
   /** Figures about the output worth printing again when it is reused (sizes). */
   info: I;
+  /** The files the key was made from, when only the making says which (the bundle's). */
+  inputs?: string[];
+}
+
+/** An output brought up to date: its figures, and whether the one already there was kept. */
+export interface Ensured<I> {
+  info: I;
+  reused: boolean;
 }
 
 const sha256File = (file: string): string | null => {
@@ -49,31 +58,45 @@ export class OutputRecords {
     return join(this.dir, `${name}.json`);
   }
 
-  /** The record of `file` when it can be reused for `key`, else null. */
-  reusable<I extends Record<string, number>>(name: string, file: string, key: string): OutputRecord<I> | null {
-    let record: OutputRecord<I>;
+  /** The record of `name` as written, or null when there is none (or it is unreadable). */
+  read<I extends Record<string, number>>(name: string): OutputRecord<I> | null {
     try {
-      record = JSON.parse(readFileSync(this.recordFile(name), "utf8")) as OutputRecord<I>;
+      return JSON.parse(readFileSync(this.recordFile(name), "utf8")) as OutputRecord<I>;
     } catch {
       return null;
     }
-    if (record.key !== key) return null;
+  }
+
+  /** The record of `file` when it can be reused for `key`, else null. */
+  reusable<I extends Record<string, number>>(name: string, file: string, key: string): OutputRecord<I> | null {
+    const record = this.read<I>(name);
+    if (record === null || record.key !== key) return null;
     return sha256File(file) === record.sha256 ? record : null;
   }
 
-  /** Notes that `file`, now complete, was made from `key`. */
-  record<I extends Record<string, number>>(name: string, file: string, key: string, info: I): void {
+  /** Notes that `file`, now complete, was made from `key` (and, for the bundle, which files that key read). */
+  record<I extends Record<string, number>>(name: string, file: string, key: string, info: I, inputs?: string[]): void {
     const sha256 = sha256File(file);
-    if (sha256 === null) throw new Error(`${file} is missing right after it was built`);
+    if (sha256 === null) throw new BuildError(`${file} is missing right after it was built; check that nothing else deletes files in its directory.`);
     mkdirSync(this.dir, { recursive: true });
     const target = this.recordFile(name);
     const tmp = `${target}.tmp-${process.pid}`;
     try {
-      writeFileSync(tmp, JSON.stringify({ key, sha256, info } satisfies OutputRecord<I>) + "\n");
+      writeFileSync(tmp, JSON.stringify({ key, sha256, info, inputs } satisfies OutputRecord<I>) + "\n");
       renameSync(tmp, target);
     } finally {
       rmSync(tmp, { force: true });
     }
+  }
+
+  /** Keeps `file` when it is recorded for `key`; otherwise makes it again and records it. */
+  async ensure<I extends Record<string, number>>(name: string, file: string, key: string, make: () => Promise<I>): Promise<Ensured<I>> {
+    const kept = this.reusable<I>(name, file, key);
+    if (kept !== null) return { info: kept.info, reused: true };
+    this.forget(name);
+    const info = await make();
+    this.record(name, file, key, info);
+    return { info, reused: false };
   }
 
   /** Forgets `name` before its output is rebuilt, so a build cut short leaves no stale record. */

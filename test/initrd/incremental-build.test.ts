@@ -1,20 +1,27 @@
 // The incremental build: an output is reused only when every input it is made from is the same
 // (by content) and the output is the one recorded; otherwise it is rebuilt. The keying and the
-// records are tested as units; one real no-op build checks that the pieces fit together.
+// records are tested as units on small fake inputs; one real no-op build checks that the pieces
+// fit together.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { binaryKey, initramfsKey } from "../../build.ts";
+import { join, relative } from "node:path";
+import { bundle } from "../../build/bundle.ts";
 import { BuildError, explain } from "../../build/errors.ts";
+import { binaryKey, bundleKey, initramfsKey } from "../../build/keys.ts";
 import { buildKey, OutputRecords } from "../../build/outputs.ts";
+import { repoRoot } from "../../build/paths.ts";
 import { run } from "../../build/run.ts";
 import { getBoard } from "../../initrd/boards.ts";
-import { repoRoot } from "../../build/paths.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
+
+function withDir(prefix: string, body: (dir: string) => Promise<void> | void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return Promise.resolve(body(dir)).finally(() => rmSync(dir, { recursive: true, force: true }));
+}
 
 test("keys: each part counts, and parts cannot be shifted into one another", () => {
   assert.equal(buildKey(["a", bytes("b"), { c: 1 }]), buildKey(["a", bytes("b"), { c: 1 }]));
@@ -23,29 +30,52 @@ test("keys: each part counts, and parts cannot be shifted into one another", () 
   assert.notEqual(buildKey([bytes("x")]), buildKey([bytes("y")]));
 });
 
-test("a changed bundle changes the binary's key; the same bundle keeps it", () => {
-  const bundle = bytes("export const a = 1;");
-  assert.equal(binaryKey(bundle), binaryKey(bytes("export const a = 1;")));
-  assert.notEqual(binaryKey(bundle), binaryKey(bytes("export const a = 2;")));
-});
+test("a changed source file that goes into the bundle changes the bundle's key, the bundle and so the binary's key", () =>
+  withDir("bootward-bundle-key-", async (dir) => {
+    const entry = join(dir, "entry.ts");
+    const dep = join(dir, "dep.ts");
+    writeFileSync(entry, 'import { value } from "./dep.ts";\nconsole.log(value);\n');
+    writeFileSync(dep, "export const value = 1;\n");
+    const out = join(dir, "out.mjs");
+    const options = { entry: "entry.ts" };
+
+    const first = await bundle({ entry, outFile: out });
+    assert.deepEqual(first.inputs, [entry, dep].map((f) => relative(repoRoot, f)).sort(), "esbuild names every file it read");
+    const key = bundleKey(first.inputs, options);
+    const firstBytes = readFileSync(out);
+    assert.ok(key !== null);
+    assert.equal(bundleKey(first.inputs, options), key, "nothing changed: the same key, esbuild need not run");
+    assert.notEqual(bundleKey(first.inputs, { entry: "other.ts" }), key, "other bundler options");
+
+    writeFileSync(dep, "export const value = 2;\n");
+    assert.notEqual(bundleKey(first.inputs, options), key, "an imported file changed: the bundle is rebuilt");
+    await bundle({ entry, outFile: out });
+    assert.notDeepEqual(readFileSync(out), firstBytes);
+    assert.notEqual(binaryKey(readFileSync(out)), binaryKey(firstBytes), "a new bundle rebuilds the binary");
+    assert.equal(binaryKey(readFileSync(out)), binaryKey(new Uint8Array(readFileSync(out))), "the same bundle keeps the binary");
+
+    rmSync(dep);
+    assert.equal(bundleKey(first.inputs, options), null, "a file it read is gone: only esbuild can say what it reads now");
+    assert.deepEqual(readdirSync(dir).filter((n) => n.includes(".tmp")), [], "no temp bundle left behind");
+  }));
 
 test("a board's config changes that board's initramfs key only; a new binary or lock changes every board's", () => {
   const tpm2 = getBoard("qemu-tpm2");
   const tpm1 = getBoard("qemu-tpm1");
   const binary = bytes("binary");
   const lock = bytes("lock");
+  const key = (board: typeof tpm2, b = binary, l = lock) => initramfsKey(board, b, l);
   const changed = { ...tpm2, config: [...tpm2.config, ["CONFIG_EXTRA", "y"] as const] };
-  assert.notEqual(initramfsKey(changed, binary, lock), initramfsKey(tpm2, binary, lock), "the changed board is rebuilt");
-  assert.equal(initramfsKey(tpm1, binary, lock), initramfsKey(getBoard("qemu-tpm1"), binary, lock), "the other board is not");
+  assert.notEqual(key(changed), key(tpm2), "the changed board is rebuilt");
+  assert.equal(key(tpm1), key(getBoard("qemu-tpm1")), "the other board is not");
   for (const board of [tpm1, tpm2]) {
-    assert.notEqual(initramfsKey(board, bytes("binary 2"), lock), initramfsKey(board, binary, lock), `${board.name}: a new binary`);
-    assert.notEqual(initramfsKey(board, binary, bytes("lock 2")), initramfsKey(board, binary, lock), `${board.name}: a new lock`);
+    assert.notEqual(key(board, bytes("binary 2")), key(board), `${board.name}: a new binary`);
+    assert.notEqual(key(board, binary, bytes("lock 2")), key(board), `${board.name}: a new lock`);
   }
 });
 
-test("records: reused only for the same key and the recorded output; an edited, deleted or unrecorded output is rebuilt", () => {
-  const dir = mkdtempSync(join(tmpdir(), "bootward-outputs-"));
-  try {
+test("records: reused only for the same key and the recorded output; an edited, deleted or unrecorded output is rebuilt", () =>
+  withDir("bootward-outputs-", (dir) => {
     const records = new OutputRecords(join(dir, "records"));
     const out = join(dir, "out.bin");
     assert.equal(records.reusable("out", out, "k1"), null, "nothing recorded yet");
@@ -62,10 +92,34 @@ test("records: reused only for the same key and the recorded output; an edited, 
     records.forget("out");
     assert.equal(records.reusable("out", out, "k1"), null, "a rebuild in progress has no record");
     assert.deepEqual(readdirSync(join(dir, "records")).filter((n) => n.includes(".tmp")), [], "no temp record left behind");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
+
+test("ensure: makes an output once, reuses it, and makes it again when its key moves or the output was edited", () =>
+  withDir("bootward-ensure-", async (dir) => {
+    const records = new OutputRecords(join(dir, "records"));
+    const out = join(dir, "image");
+    let makes = 0;
+    const make = async () => {
+      makes++;
+      writeFileSync(out, `image ${makes}`);
+      return { bytes: 7 };
+    };
+    assert.deepEqual(await records.ensure("image", out, "k1", make), { info: { bytes: 7 }, reused: false });
+    assert.deepEqual(await records.ensure("image", out, "k1", make), { info: { bytes: 7 }, reused: true }, "a no-op");
+    assert.equal(makes, 1);
+    writeFileSync(out, "edited by hand");
+    assert.equal((await records.ensure("image", out, "k1", make)).reused, false, "an output edited by hand is made again");
+    assert.equal((await records.ensure("image", out, "k2", make)).reused, false, "a moved key is made again");
+    assert.equal(makes, 3);
+
+    // A build cut short (here: a full disk) leaves no record, so the next build makes it again.
+    const fails = async (): Promise<{ bytes: number }> => {
+      throw new BuildError("disk full");
+    };
+    await assert.rejects(records.ensure("image", out, "k3", fails), BuildError);
+    assert.equal(records.read("image"), null);
+    assert.equal((await records.ensure("image", out, "k2", make)).reused, false, "not even the old key survives a failed rebuild");
+  }));
 
 test("a full disk, wherever the build writes, is one sentence saying so", async () => {
   const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", path: "dist/bootward" });
@@ -80,14 +134,15 @@ test("a full disk, wherever the build writes, is one sentence saying so", async 
   );
 });
 
-test("npm run build with nothing changed reuses the binary and every board's initramfs", { timeout: 900_000 }, () => {
+test("npm run build with nothing changed reuses the bundle, the binary and every board's initramfs", { timeout: 900_000 }, () => {
   // The first build brings dist/ up to date (a no-op right after npm test's own build).
   execFileSync("npx", ["tsx", "build.ts", "--all-boards"], { cwd: repoRoot, stdio: "ignore" });
   const before = readFileSync(join(repoRoot, "dist/bootward"));
   const out = execFileSync("npx", ["tsx", "build.ts", "--all-boards"], { cwd: repoRoot, encoding: "utf8" });
+  assert.match(out, /^bundle .*, reused$/m);
   assert.match(out, /^bootward .*, reused$/m);
-  assert.match(out, /^initramfs .*\(qemu-tpm2\), reused$/m);
-  assert.match(out, /^initramfs .*\(qemu-tpm1\), reused$/m);
+  assert.match(out, /^initramfs .* xz \(qemu-tpm2\), reused$/m);
+  assert.match(out, /^initramfs .* xz \(qemu-tpm1\), reused$/m);
   assert.doesNotMatch(out, /rebuilt/);
   assert.deepEqual(readFileSync(join(repoRoot, "dist/bootward")), before);
   assert.ok(existsSync(join(repoRoot, "dist/initramfs-qemu-tpm1.cpio.xz")));
