@@ -8,6 +8,7 @@ import { repoRoot } from "./paths.ts";
 import { DEFAULT_MODE, DEFAULT_VARIANT } from "./compile.ts";
 import { QUICKJS_SOURCE } from "./quickjs.ts";
 import { configText, modulesText, type Board } from "../initrd/boards.ts";
+import type { InitrdCompression } from "../initrd/compression.ts";
 
 const here = (...parts: string[]) => join(repoRoot, ...parts);
 
@@ -17,7 +18,7 @@ const BUNDLE_SETTINGS = ["package-lock.json", "package.json", "tsconfig.json"].m
 const BINARY_BUILDERS = [here("build/compile.ts"), here("build/quickjs.ts")];
 // boards.ts is not among them: a board enters its image through its definition and the
 // files rendered from it (initramfsKey), so editing one board's config rebuilds that board only.
-const INITRAMFS_BUILDERS = ["image.ts", "cpio.ts", "elf.ts", "debian.ts"].map((f) => here("initrd", f));
+const INITRAMFS_BUILDERS = ["image.ts", "cpio.ts", "elf.ts", "debian.ts", "compression.ts"].map((f) => here("initrd", f));
 
 /**
  * The bundle is made from every file esbuild read (its metafile's inputs, relative to the
@@ -45,11 +46,11 @@ export function binaryKey(bundleBytes: Uint8Array): string {
 
 /**
  * A board's initramfs is made from the binary, the pinned packages, the board (its definition
- * and its /etc/config and /etc/modules as written) and the image code.
+ * and its /etc/config and /etc/modules as written), the compressor and the image code.
  */
-export function initramfsKey(board: Board, binaryBytes: Uint8Array, lockBytes: Uint8Array): string {
+export function initramfsKey(board: Board, binaryBytes: Uint8Array, lockBytes: Uint8Array, compression: InitrdCompression): string {
   return buildKey([
-    `initramfs-${board.name}`, binaryBytes, lockBytes, { board }, configText(board), modulesText(board),
+    `initramfs-${board.name}`, binaryBytes, lockBytes, { board, compression }, configText(board), modulesText(board),
     ...sourceParts(INITRAMFS_BUILDERS),
   ]);
 }

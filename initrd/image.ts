@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from "node:fs";
 import { dirname, join, posix, relative } from "node:path";
 import { writeCpio, type CpioEntry } from "./cpio.ts";
+import { COMPRESSIONS, DEFAULT_COMPRESSION, type InitrdCompression } from "./compression.ts";
 import { configText, getBoard, modulesText, type Board } from "./boards.ts";
 import { EXECUTABLES, extractAll, kernelPackage, readLock, type DebianLock } from "./debian.ts";
 import { resolveLibraries } from "./elf.ts";
@@ -164,15 +165,18 @@ export function initramfsEntries(boardName: string, init: Uint8Array, lock: Debi
   ];
 }
 
-/** xz with a CRC32 check, as the kernel's xz decoder accepts; one thread keeps it deterministic. */
-export function xzCompress(data: Uint8Array): Uint8Array {
-  return execFileSync(toolPath("xz"), ["--format=xz", "--check=crc32", "-9", "--threads=1", "-c"], {
-    input: data,
-    maxBuffer: 1 << 30,
-  });
+// bench/ and the demo disk compress with it too, and import it from here.
+export { xzCompress } from "./compression.ts";
+
+export interface InitramfsOptions {
+  board: string;
+  bootwardBinary: string;
+  outFile: string;
+  /** xz unless said otherwise: the image real boards carry in flash. */
+  compression?: InitrdCompression;
 }
 
-export async function buildInitramfs(opts: { board: string; bootwardBinary: string; outFile: string }): Promise<{ path: string; bytes: number }> {
+export async function buildInitramfs(opts: InitramfsOptions): Promise<{ path: string; bytes: number }> {
   ensureTools(["xz", "depmod", "modinfo", "readelf", "dpkg-deb", "apt-get"]);
   let init: Uint8Array;
   try {
@@ -180,7 +184,7 @@ export async function buildInitramfs(opts: { board: string; bootwardBinary: stri
   } catch {
     throw new ImageError(`The /init binary ${opts.bootwardBinary} cannot be read; build it first (npm run build).`);
   }
-  const compressed = xzCompress(writeCpio(initramfsEntries(opts.board, init)));
+  const compressed = COMPRESSIONS[opts.compression ?? DEFAULT_COMPRESSION].compress(writeCpio(initramfsEntries(opts.board, init)));
   mkdirSync(dirname(opts.outFile), { recursive: true });
   const tmp = `${opts.outFile}.tmp-${process.pid}`;
   try {

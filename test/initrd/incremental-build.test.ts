@@ -4,7 +4,7 @@
 // fit together.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -15,6 +15,7 @@ import { buildKey, OutputRecords } from "../../build/outputs.ts";
 import { repoRoot } from "../../build/paths.ts";
 import { run } from "../../build/run.ts";
 import { getBoard } from "../../initrd/boards.ts";
+import { initramfsFileName, type InitrdCompression } from "../../initrd/compression.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -59,19 +60,25 @@ test("a changed source file that goes into the bundle changes the bundle's key, 
     assert.deepEqual(readdirSync(dir).filter((n) => n.includes(".tmp")), [], "no temp bundle left behind");
   }));
 
-test("a board's config changes that board's initramfs key only; a new binary or lock changes every board's", () => {
+test("a board's config changes that board's initramfs key only; a new binary, lock or compressor changes every board's", () => {
   const tpm2 = getBoard("qemu-tpm2");
   const tpm1 = getBoard("qemu-tpm1");
   const binary = bytes("binary");
   const lock = bytes("lock");
-  const key = (board: typeof tpm2, b = binary, l = lock) => initramfsKey(board, b, l);
+  const key = (board: typeof tpm2, b = binary, l = lock, c: InitrdCompression = "xz") => initramfsKey(board, b, l, c);
   const changed = { ...tpm2, config: [...tpm2.config, ["CONFIG_EXTRA", "y"] as const] };
   assert.notEqual(key(changed), key(tpm2), "the changed board is rebuilt");
   assert.equal(key(tpm1), key(getBoard("qemu-tpm1")), "the other board is not");
   for (const board of [tpm1, tpm2]) {
     assert.notEqual(key(board, bytes("binary 2")), key(board), `${board.name}: a new binary`);
     assert.notEqual(key(board, binary, bytes("lock 2")), key(board), `${board.name}: a new lock`);
+    assert.notEqual(key(board, binary, lock, "none"), key(board), `${board.name}: another compressor`);
   }
+});
+
+test("an xz image keeps its dist/ name; another compression is named by its suffix", () => {
+  assert.equal(initramfsFileName("qemu-tpm2", "xz"), "initramfs-qemu-tpm2.cpio.xz");
+  assert.equal(initramfsFileName("qemu-tpm1", "none"), "initramfs-qemu-tpm1.cpio");
 });
 
 test("records: reused only for the same key and the recorded output; an edited, deleted or unrecorded output is rebuilt", () =>
@@ -132,6 +139,12 @@ test("a full disk, wherever the build writes, is one sentence saying so", async 
     run(["sh", "-c", "echo 'xz: out.xz: No space left on device' >&2; exit 1"], { what: "Compressing", fix: "reinstall xz" }),
     (e: unknown) => e instanceof BuildError && /the disk is full; free some space/.test(e.message) && !e.message.includes("reinstall"),
   );
+});
+
+test("a wrong argument stops the build with the usage line, before anything is built", () => {
+  const result = spawnSync("npx", ["tsx", "build.ts", "--initrd-compression", "zip"], { cwd: repoRoot, encoding: "utf8" });
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /^build failed: Unknown or incomplete argument "--initrd-compression"; usage: .*--initrd-compression xz\|none\]$/m);
 });
 
 test("npm run build with nothing changed reuses the bundle, the binary and every board's initramfs", { timeout: 900_000 }, () => {
