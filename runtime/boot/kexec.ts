@@ -1,18 +1,34 @@
 // The kexec plan: kexec-tools argv for a verified entry (heads-behaviour.md §5), printed by
-// a dry run, executed as load → TPM finalize → `kexec -e`. plan() takes a VerifiedBoot or
-// an UnsafeBoot and nothing else; an UnsafeBoot exists only after PCR 4 was extended, so
-// secrets sealed to the normal boot path stay sealed for an unverified one.
+// a dry run, executed as copy and check → PCR 4 → load → wipe → TPM finalize → `kexec -e`.
+// plan() takes a VerifiedBoot or an UnsafeBoot and nothing else, and executePlan() only a
+// plan that plan() made: each is checked by identity (WeakSet), which no object built
+// elsewhere passes, however it is shaped. An UnsafeBoot exists only after PCR 4 was
+// extended, so secrets sealed to the normal boot path stay sealed for an unverified one.
+//
+// A verified entry boots from copies: each file the entry names is resolved inside /boot to
+// a regular file the signed kexec_hashes.txt covers, copied to tmpfs, and the copy is hashed
+// again; kexec loads the copy only when its digest is the signed one. So what runs is the
+// signed bytes even if /boot changed while the user sat at the menu.
 import type { Sys } from "../host/sys.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import type { BootEntry } from "./entries/index.ts";
-import { VerifiedBoot } from "./verified.ts";
+import { isVerifiedBoot, type VerifiedBoot } from "./verified.ts";
 import { extendPcr4 } from "../measure/pcr4.ts";
+import { resolveInBoot } from "./resolve.ts";
+import { entryFiles } from "./hashes.ts";
+import { sha256sumFiles } from "./sha256sum.ts";
+import { describeError } from "../errors.ts";
 
 export class KexecError extends Error {
   override readonly name = "KexecError";
+  /** True once PCR 4 moved for this boot: no TOTP/HOTP code can be shown until a reboot. */
+  constructor(message: string, readonly pcr4Extended = false) {
+    super(message);
+  }
 }
 
 const unsafeToken: unique symbol = Symbol("UnsafeBoot");
+const genuineUnsafe = new WeakSet<object>();
 
 export class UnsafeBoot {
   readonly bootDir: string;
@@ -22,6 +38,7 @@ export class UnsafeBoot {
     this.bootDir = bootDir;
     this.entries = Object.freeze(entries.slice());
     Object.freeze(this);
+    genuineUnsafe.add(this);
   }
 }
 
@@ -59,26 +76,52 @@ export function buildCmdline(args: string, add: string[], remove: string[]): str
   return kept.join(" ");
 }
 
-export interface KexecPlan {
-  entry: BootEntry;
-  unsafe: boolean;
-  /** The `kexec -l|-s …` argv. */
-  load: string[];
-  exec: string[];
-  warnings: string[];
+/** A file of a verified entry: where it is read, which signed digest its copy must have, where the copy goes. */
+export interface StagedFile {
+  /** As the entry names it, "./vmlinuz". */
+  named: string;
+  /** The regular file the name leads to inside /boot. */
+  resolved: string;
+  digest: string;
+  /** The copy kexec loads. */
+  copy: string;
 }
 
-/** Plan the boot of menu entry `index` (1-based), or of the signed default without it. */
-export function plan(boot: VerifiedBoot | UnsafeBoot, rules: CmdlineRules = {}, index?: number): KexecPlan {
-  const unsafe = boot instanceof UnsafeBoot;
-  if (!unsafe && !(boot instanceof VerifiedBoot)) throw new KexecError("kexec needs a verified /boot");
+export interface KexecPlan {
+  readonly entry: BootEntry;
+  readonly unsafe: boolean;
+  /** The `kexec -l|-s …` argv. */
+  readonly load: readonly string[];
+  readonly exec: readonly string[];
+  readonly warnings: readonly string[];
+  /** Empty for an unsafe boot, which loads /boot as it is. */
+  readonly staged: readonly StagedFile[];
+  readonly stageDir: string;
+  readonly bootDir: string;
+}
+
+const plans = new WeakSet<object>();
+
+/** Where verified copies of the files to boot are kept (tmpfs in the initramfs). */
+export const STAGE_DIR = "/tmp/kexec-boot";
+
+/**
+ * Plan the boot of menu entry `index` (1-based), or of the signed default without it.
+ * For a verified boot every file is resolved and checked against the signed list here,
+ * so a dry run refuses what a real boot would refuse.
+ */
+export function plan(sys: Sys, boot: VerifiedBoot | UnsafeBoot, rules: CmdlineRules = {}, index?: number, stageDir = STAGE_DIR): KexecPlan {
+  const unsafe = genuineUnsafe.has(boot);
+  if (!unsafe && !isVerifiedBoot(boot)) throw new KexecError("kexec needs a verified /boot");
   let entry: BootEntry | undefined;
   if (index !== undefined) entry = boot.entries[index - 1];
   else if (!unsafe) entry = (boot as VerifiedBoot).defaultChoice?.entry;
   if (!entry) throw new KexecError(index !== undefined ? `there is no boot entry ${index} (the menu has ${boot.entries.length})` : "no default entry was signed; choose an entry");
+  const staged = unsafe ? [] : stageList(sys, boot as VerifiedBoot, entry, stageDir);
+  const copyOf = new Map(staged.map((f) => [f.named, f.copy]));
   const add = [...words(rules.add), ...(unsafe ? [FORCED_ADD] : [])];
   const remove = [...words(rules.remove), ...(unsafe ? words(FORCED_REMOVE) : [])];
-  const file = (p: string) => `${boot.bootDir}${p}`;
+  const file = (p: string) => copyOf.get(`.${p}`) ?? `${boot.bootDir}${p}`;
   const warnings: string[] = [];
   const load = ["kexec", rules.fileLoad ? "-s" : "-l"];
   if (entry.type === "linux") {
@@ -96,19 +139,110 @@ export function plan(boot: VerifiedBoot | UnsafeBoot, rules: CmdlineRules = {}, 
       load.push(`--module=${args === "" ? file(m.path) : `${file(m.path)} ${args}`}`);
     });
   }
-  return { entry, unsafe, load, exec: ["kexec", "-e"], warnings };
+  const made: KexecPlan = Object.freeze({
+    entry,
+    unsafe,
+    load: Object.freeze(load),
+    exec: Object.freeze(["kexec", "-e"]),
+    warnings: Object.freeze(warnings),
+    staged: Object.freeze(staged.map((f) => Object.freeze(f))),
+    stageDir,
+    bootDir: boot.bootDir,
+  });
+  plans.add(made);
+  return made;
+}
+
+function stageList(sys: Sys, boot: VerifiedBoot, entry: BootEntry, stageDir: string): StagedFile[] {
+  const out: StagedFile[] = [];
+  for (const named of new Set(entryFiles(entry))) {
+    const resolved = resolveInBoot(sys, boot.bootDir, named);
+    const digest = boot.digestOf(resolved);
+    if (digest === undefined) {
+      throw new KexecError(`/boot${named.slice(1)} leads to /boot${resolved.slice(1)}, which no signed hash covers (names under /boot/kexec* are never hashed); nothing was booted`);
+    }
+    // Names carry no shell meaning here, but kexec splits --module on spaces: keep copies to plain names.
+    const base = resolved.slice(resolved.lastIndexOf("/") + 1).replace(/[^A-Za-z0-9._-]/g, "_");
+    out.push({ named, resolved, digest, copy: `${stageDir}/${out.length}-${base}` });
+  }
+  return out;
 }
 
 export function describePlan(p: KexecPlan): string {
   const quote = (a: string) => (/^[A-Za-z0-9_./=:,+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
-  return [`${p.unsafe ? "UNSAFE (unverified) " : ""}boot: ${p.entry.name}`, `load: ${p.load.map(quote).join(" ")}`, `then: TPM finalize; ${p.exec.join(" ")}`, ...p.warnings.map((w) => `warning: ${w}`)].join("\n");
+  return [
+    `${p.unsafe ? "UNSAFE (unverified) " : ""}boot: ${p.entry.name}`,
+    ...p.staged.map((f) => `copy: /boot${f.resolved.slice(1)} → ${f.copy} (must hash to ${f.digest})`),
+    `load: ${p.load.map(quote).join(" ")}`,
+    `then: ${p.unsafe ? "" : "extend PCR 4; "}wipe secrets; TPM finalize; ${p.exec.join(" ")}`,
+    ...p.warnings.map((w) => `warning: ${w}`),
+  ].join("\n");
 }
 
-/** Load, finalize the TPM, jump. Returns only when something failed. */
-export async function executePlan(sys: Sys, p: KexecPlan, tpm: Tpm | null): Promise<never> {
-  const loaded = await sys.exec(p.load);
-  if (loaded.status !== 0) throw new KexecError(`kexec could not load ${p.entry.kernel} (status ${loaded.status}): ${new TextDecoder().decode(loaded.stderr).trim()}`);
+/** Copies the entry's files to tmpfs and checks each copy against the signed digest. */
+async function stage(sys: Sys, p: KexecPlan): Promise<void> {
+  clearStage(sys, p.stageDir);
+  sys.mkdir(p.stageDir, 0o700);
+  for (const f of p.staged) {
+    const source = `${p.bootDir}/${f.resolved.slice(2)}`;
+    // A FIFO put in its place would block the copy for ever; anything but a file is refused.
+    if (sys.stat(source)?.kind !== "file") throw new KexecError(`/boot${f.resolved.slice(1)} is no longer a regular file; nothing was booted`);
+    const copied = await sys.exec(["cp", source, f.copy]);
+    if (copied.status !== 0) throw new KexecError(`/boot${f.resolved.slice(1)} could not be copied to ${p.stageDir} (${new TextDecoder().decode(copied.stderr).trim() || `status ${copied.status}`}); nothing was booted`);
+  }
+  const names = p.staged.map((f) => f.copy.slice(p.stageDir.length + 1));
+  const digests = await sha256sumFiles(sys, p.stageDir, names);
+  for (const f of p.staged) {
+    if (digests.get(f.copy.slice(p.stageDir.length + 1)) !== f.digest) {
+      throw new KexecError(`/boot${f.resolved.slice(1)} changed after /boot was verified; nothing was booted (treat this machine as tampered with)`);
+    }
+  }
+}
+
+function clearStage(sys: Sys, dir: string): void {
+  if (sys.stat(dir)?.kind !== "dir") return;
+  for (const name of sys.readdir(dir)) sys.remove(`${dir}/${name}`);
+  sys.remove(dir);
+}
+
+export interface ExecuteOptions {
+  /** Removes the secrets kept in tmpfs; runs after the kernel is loaded, before it starts. */
+  wipeSecrets: () => void;
+}
+
+/**
+ * Copy and check, extend PCR 4 ("generic", as Heads before any OS runs), load, wipe the
+ * secrets, finalize the TPM, jump. Returns only when something failed; nothing boots then.
+ */
+export async function executePlan(sys: Sys, p: KexecPlan, tpm: Tpm | null, options: ExecuteOptions): Promise<never> {
+  if (!plans.has(p)) throw new KexecError("only a plan made from a verified /boot can be booted");
+  let extended = false;
+  try {
+    if (!p.unsafe) {
+      await stage(sys, p);
+      if (tpm) {
+        try {
+          await extendPcr4(tpm, "generic");
+        } catch (error) {
+          throw new KexecError(`PCR 4 could not be extended (${describeError(error)}), so the OS could unseal the firmware's secrets; nothing was booted`);
+        }
+        extended = true;
+      }
+    }
+    const loaded = await sys.exec([...p.load]);
+    if (loaded.status !== 0) throw new KexecError(`kexec could not load ${p.entry.kernel} (status ${loaded.status}): ${new TextDecoder().decode(loaded.stderr).trim()}`);
+  } catch (error) {
+    if (error instanceof KexecError && extended) throw new KexecError(error.message, true);
+    throw error;
+  } finally {
+    clearStage(sys, p.stageDir);
+  }
+  try {
+    options.wipeSecrets();
+  } catch (error) {
+    throw new KexecError(`the secrets in tmpfs could not be wiped (${describeError(error)}), so the OS is not started`, extended || p.unsafe);
+  }
   if (tpm) await tpm.finalize();
-  const jumped = await sys.exec(p.exec, { inheritStdio: true });
-  throw new KexecError(`kexec -e returned (status ${jumped.status}); the loaded kernel did not start`);
+  const jumped = await sys.exec([...p.exec], { inheritStdio: true });
+  throw new KexecError(`kexec -e returned (status ${jumped.status}); the loaded kernel did not start`, extended || p.unsafe);
 }

@@ -12,7 +12,7 @@ import { walkBoot, type TreeNode } from "./walk.ts";
 import { readSignedLists, signedStream, SIGNATURE_FILE } from "./signed-set.ts";
 import { entryFiles, parseHashLines, parseRollback, parseTree, rollbackMatches, type HashLine } from "./hashes.ts";
 import { sha256sumFiles } from "./sha256sum.ts";
-import { scanMenu } from "./menu.ts";
+import { BootConfigChangedError, scanMenu } from "./menu.ts";
 import { verifierToken, VerifiedBoot } from "./verified.ts";
 import { BootConfigError } from "./entries/index.ts";
 
@@ -142,11 +142,13 @@ export async function verifyBoot(sys: Sys, opts: VerifyBootOptions): Promise<Ver
     }
   }
 
-  // 4. The default entry is still line N of the menu parsed now.
+  // 4. The default entry is still line N of the menu parsed now, from the config bytes just hashed.
+  const signedDigests = new Map(hashLines.map((l) => [l.path, l.digest]));
   let menu;
   try {
-    menu = scanMenu(sys, bootDir, tree, opts.uniqueMenu);
+    menu = scanMenu(sys, bootDir, tree, opts.uniqueMenu, (rel) => signedDigests.get(rel));
   } catch (e) {
+    if (e instanceof BootConfigChangedError) throw new BootVerifyError("hashes", e.message, { changed: [`.${e.path}`], appeared: [], vanished: [] });
     if (!(e instanceof BootConfigError)) throw e;
     menu = null;
   }
@@ -177,5 +179,5 @@ export async function verifyBoot(sys: Sys, opts: VerifyBootOptions): Promise<Ver
     throw new BootVerifyError("default-entry", "no default entry was signed and CONFIG_BOOT_REQ_HASH=y");
   }
 
-  return new VerifiedBoot(TOKEN, { bootDir, entries: menu?.entries ?? [], defaultChoice, signer, counter });
+  return new VerifiedBoot(TOKEN, { bootDir, entries: menu?.entries ?? [], defaultChoice, signer, counter, hashes: signedDigests });
 }

@@ -3,6 +3,7 @@
 // verification; the order here is byte order of the whole path (see hashes.ts for why).
 import type { Sys } from "../host/sys.ts";
 import { byteOrder, checkName, isKexecPath } from "./names.ts";
+import { BootPathError, followInBoot } from "./resolve.ts";
 
 export type NodeKind = "file" | "dir" | "symlink" | "other";
 
@@ -27,21 +28,7 @@ export class BootTreeError extends Error {
 export const MAX_TREE_NODES = 100_000;
 const MAX_DEPTH = 64;
 
-/** A symlink target stays inside /boot when it is relative and never climbs above the top. */
-export function symlinkStaysInside(linkRel: string, target: string): boolean {
-  if (target.startsWith("/") || target === "") return false;
-  const parts = linkRel.slice(2).split("/").slice(0, -1);
-  for (const part of target.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length === 0) return false;
-      parts.pop();
-    } else parts.push(part);
-  }
-  return true;
-}
-
-/** Every node below bootDir except ./kexec*, checked for names Heads refuses and symlinks leaving /boot. */
+/** Every node below bootDir except ./kexec*, checked for names Heads refuses and symlinks leaving /boot or looping. */
 export function walkBoot(sys: Sys, bootDir: string): TreeNode[] {
   const top = sys.stat(bootDir);
   if (!top || top.kind !== "dir") throw new BootTreeError(`${bootDir} is not a directory; mount the boot partition there or pass --boot`);
@@ -58,8 +45,14 @@ export function walkBoot(sys: Sys, bootDir: string): TreeNode[] {
       nodes.push({ rel, kind: st.kind });
       if (nodes.length > MAX_TREE_NODES) throw new BootTreeError(`/boot holds more than ${MAX_TREE_NODES} entries; it is not a plausible boot partition`);
       if (st.kind === "symlink") {
-        const target = sys.readlink(`${abs}/${name}`);
-        if (!symlinkStaysInside(rel, target)) throw new BootSymlinkError(rel, target);
+        // Followed for real, not read as text: `self -> .` then `esc -> self/..` leaves /boot.
+        try {
+          followInBoot(sys, bootDir, rel);
+        } catch (error) {
+          if (!(error instanceof BootPathError)) throw error;
+          if (error.leaves) throw new BootSymlinkError(rel, sys.readlink(`${abs}/${name}`));
+          throw new BootTreeError(`${rel} cannot be followed: ${error.why}; remove it`);
+        }
       } else if (st.kind === "dir") visit(rel, depth + 1);
     }
   };

@@ -8,7 +8,8 @@ import type { Tpm } from "../../tpm/index.ts";
 import { inMemorySigner } from "../../gpg/sign.ts";
 import { KeyringMissingError, readRomKeyring } from "../boot/keyring.ts";
 import { cmdlineRules, verifyPolicy } from "../boot/policy.ts";
-import { BootVerifyError, describePlan, executePlan, plan, scanMenu, signBoot, verifyBoot, walkBoot, type VerifiedBoot } from "../boot/index.ts";
+import { BootPathError, BootVerifyError, describePlan, executePlan, KexecError, plan, scanMenu, signBoot, STAGE_DIR, verifyBoot, walkBoot, type KexecPlan, type VerifiedBoot } from "../boot/index.ts";
+import { destroySecrets, SECRET_DIR } from "../flows/recovery.ts";
 
 const USAGE = "boot list [--json] | verify | sign --key FILE [--passphrase-file F] [--default N] [--no-counter] | kexec N [--dry-run]";
 
@@ -63,6 +64,11 @@ async function verified(ctx: CommandContext): Promise<VerifiedBoot> {
 }
 
 function report(ctx: CommandContext, error: unknown): number {
+  if (error instanceof KexecError || error instanceof BootPathError) {
+    if (ctx.options.json) ctx.out(JSON.stringify({ ok: false, check: "kexec", reason: error.message }));
+    ctx.err(`bootward: ${error.message}`);
+    return 1;
+  }
   if (!(error instanceof BootVerifyError)) throw error;
   if (ctx.options.json) ctx.out(JSON.stringify({ ok: false, check: error.check, reason: error.reason, ...error.files }));
   ctx.err(`bootward: ${error.message}`);
@@ -115,10 +121,20 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     } catch (error) {
       return report(ctx, error);
     }
-    const kplan = plan(v, cmdlineRules(config), Number(p.positional[0]));
-    ctx.out(ctx.options.json ? JSON.stringify({ load: kplan.load, exec: kplan.exec, warnings: kplan.warnings }) : describePlan(kplan));
+    let kplan: KexecPlan;
+    try {
+      kplan = plan(ctx.sys, v, cmdlineRules(config), Number(p.positional[0]), resolvePath(ctx.options.root, STAGE_DIR));
+    } catch (error) {
+      return report(ctx, error);
+    }
+    ctx.out(ctx.options.json ? JSON.stringify({ load: kplan.load, exec: kplan.exec, warnings: kplan.warnings, copies: kplan.staged }) : describePlan(kplan));
     if (p.flags.has("--dry-run")) return 0;
-    return withTpm(ctx, (tpm) => executePlan(ctx.sys, kplan, tpm ?? null), true);
+    const wipeSecrets = () => void destroySecrets(ctx.sys, resolvePath(ctx.options.root, SECRET_DIR));
+    try {
+      return await withTpm(ctx, (tpm) => executePlan(ctx.sys, kplan, tpm ?? null, { wipeSecrets }), true);
+    } catch (error) {
+      return report(ctx, error);
+    }
   }
   throw new UsageError(`boot needs a subcommand: ${USAGE}`);
 }

@@ -15,6 +15,7 @@ import {
   plan,
   resumeSwitch,
   scanMenu,
+  STAGE_DIR,
   STAGING_DIR,
   unsafeBoot,
   verifyBoot,
@@ -28,7 +29,8 @@ import { cmdlineRules, verifyPolicy } from "../boot/policy.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import { boardName, type FlowContext } from "./context.ts";
-import { recoveryShell, restrictedBoot } from "./recovery.ts";
+import { destroySecrets, notMeasured, recoveryShell, restrictedBoot, SECRET_DIR } from "./recovery.ts";
+import { BOOT_PCR } from "../measure/pcr4.ts";
 
 export const VERIFY_FAILED_TITLE = "/boot integrity check failed";
 
@@ -135,7 +137,7 @@ async function boot(ctx: FlowContext, target: VerifiedBoot | UnsafeBoot, index?:
   const prompt = ctx.ui.prompt;
   let kplan;
   try {
-    kplan = plan(target, cmdlineRules(ctx.config), index);
+    kplan = plan(ctx.sys, target, cmdlineRules(ctx.config), index, resolvePath(ctx.root, STAGE_DIR));
   } catch (error) {
     await prompt.message({ title: "Cannot boot this entry", text: describeError(error), tone: "error" });
     return;
@@ -147,11 +149,15 @@ async function boot(ctx: FlowContext, target: VerifiedBoot | UnsafeBoot, index?:
   try {
     await ctx.ui.suspend(async () => {
       ctx.sys.console.write(`\r\nbootward: booting ${kplan.entry.name}${kplan.unsafe ? " WITHOUT VERIFICATION" : ""}\r\n`);
-      await executePlan(ctx.sys, kplan, ctx.tpm);
+      if (!ctx.tpm) ctx.sys.console.write(`${notMeasured(ctx)}\r\n`);
+      await executePlan(ctx.sys, kplan, ctx.tpm, { wipeSecrets: () => destroySecrets(ctx.sys, resolvePath(ctx.root, SECRET_DIR)) });
     });
   } catch (error) {
     if (!(error instanceof KexecError || error instanceof TpmError)) throw error;
-    await prompt.message({ title: "The OS did not start", text: `${describeError(error)}\n\nThe TPM may already be locked for the OS: reboot before trying again.`, tone: "error" });
+    const moved = error instanceof TpmError || error.pcr4Extended;
+    if (moved) prompt.setStatus({ board: boardName(ctx.config), integrity: "unknown", reason: `PCR ${BOOT_PCR} was extended for the OS: no code until you reboot` });
+    const after = moved ? `\n\nPCR ${BOOT_PCR} already moved for the OS, so no TOTP/HOTP code can be shown until you reboot; the TPM may be locked for the OS too.` : "";
+    await prompt.message({ title: "The OS did not start", text: `${describeError(error)}${after}`, tone: "error" });
   }
 }
 
@@ -208,5 +214,8 @@ export async function forceBoot(ctx: FlowContext, openedBoot?: string): Promise<
     return;
   }
   prompt.setStatus({ board: boardName(ctx.config), integrity: "forced", reason: "forced boot without verification" });
+  if (!ctx.tpm) {
+    await prompt.message({ title: "Nothing was measured", text: `The TPM could not be opened (${ctx.tpmError ?? "no TPM"}), so PCR ${BOOT_PCR} was not extended: this unverified boot leaves no trace in the TPM.`, tone: "error" });
+  }
   await boot(ctx, target, index);
 }

@@ -36,6 +36,11 @@ export function destroySecrets(sys: Sys, dir: string): number {
   return removed;
 }
 
+/** Red, on the console: booting or a shell without a TPM leaves no trace of it in any PCR. */
+export function notMeasured(ctx: FlowContext): string {
+  return `\x1b[1;31m!!! Nothing was measured: the TPM could not be opened (${ctx.tpmError ?? "no TPM"}), so PCR ${BOOT_PCR} was not extended.\x1b[0m`;
+}
+
 export async function recoveryShell(ctx: FlowContext, reason: string): Promise<RecoveryOutcome> {
   const prompt = ctx.ui.prompt;
   if (restrictedBoot(ctx)) {
@@ -61,10 +66,8 @@ export async function recoveryShell(ctx: FlowContext, reason: string): Promise<R
     }
   }
   const status = await ctx.ui.suspend(async () => {
-    ctx.sys.console.write(
-      `\r\n!!! ${reason}\r\n!!! Recovery shell: PCR ${BOOT_PCR} is extended, TPM secrets cannot be unsealed until a reboot.\r\n` +
-        `!!! Type "exit" to return to the menu.\r\n\r\n`,
-    );
+    const measured = ctx.tpm ? `!!! Recovery shell: PCR ${BOOT_PCR} is extended, TPM secrets cannot be unsealed until a reboot.` : notMeasured(ctx);
+    ctx.sys.console.write(`\r\n!!! ${reason}\r\n${measured}\r\n!!! Type "exit" to return to the menu.\r\n\r\n`);
     try {
       const result = await ctx.sys.exec(ctx.shell, { inheritStdio: true, env: { PS1: "recovery# " } });
       return result.status;

@@ -193,21 +193,25 @@ test("kexec plan: only from a VerifiedBoot or an UnsafeBoot; Heads' cmdline rule
   const boot = makeBoot();
   await sign(boot);
   const v = await verify(boot);
-  assert.throws(() => new VerifiedBoot(Symbol("forged") as never, { bootDir: boot, entries: [], defaultChoice: null, signer: "x", counter: null }));
-  assert.throws(() => plan({ bootDir: boot, entries: v.entries, defaultChoice: v.defaultChoice } as never), KexecError);
-  const p = plan(v, { add: "console=ttyS0 quiet", remove: "quiet ro" });
-  assert.deepEqual(p.load, ["kexec", "-l", `${boot}/vmlinuz-6.1`, `--initrd=${boot}/initrd.img-6.1`, "--append=root=/dev/vda1 console=ttyS0 quiet"]);
+  assert.throws(() => new VerifiedBoot(Symbol("forged") as never, { bootDir: boot, entries: [], defaultChoice: null, signer: "x", counter: null, hashes: new Map() }));
+  assert.throws(() => plan(sys, { bootDir: boot, entries: v.entries, defaultChoice: v.defaultChoice } as never), KexecError);
+  const p = plan(sys, v, { add: "console=ttyS0 quiet", remove: "quiet ro" }, undefined, "/stage");
+  assert.deepEqual(p.load, ["kexec", "-l", "/stage/0-vmlinuz-6.1", "--initrd=/stage/1-initrd.img-6.1", "--append=root=/dev/vda1 console=ttyS0 quiet"]);
+  assert.deepEqual(p.staged.map((f) => [f.named, f.resolved, f.digest]), [
+    ["./vmlinuz-6.1", "./vmlinuz-6.1", v.digestOf("./vmlinuz-6.1")],
+    ["./initrd.img-6.1", "./initrd.img-6.1", v.digestOf("./initrd.img-6.1")],
+  ]);
   assert.deepEqual(p.exec, ["kexec", "-e"]);
   assert.match(describePlan(p), /boot: Debian GNU\/Linux/);
-  assert.equal(plan(v, { fileLoad: true }, 2).load[1], "-s");
-  assert.throws(() => plan(v, {}, 3), KexecError);
+  assert.equal(plan(sys, v, { fileLoad: true }, 2).load[1], "-s");
+  assert.throws(() => plan(sys, v, {}, 3), KexecError);
 
   await assert.rejects(withTpm((tpm) => unsafeBoot(tpm, { restricted: true }, boot, [...v.entries])), KexecError);
   const pcr4 = async () => withTpm(async (tpm) => (await tpm.pcrRead([4])).get(4)!);
   const beforePcr = await pcr4();
   const u = await withTpm((tpm) => unsafeBoot(tpm, { restricted: false }, boot, [...v.entries]));
   assert.notDeepEqual(await pcr4(), beforePcr);
-  const up = plan(u, {}, 1);
+  const up = plan(sys, u, {}, 1);
   assert.ok(up.unsafe);
   assert.match(up.load.at(-1)!, /vt\.default_red=0xff/);
   assert.doesNotMatch(up.load.at(-1)!, /quiet/);

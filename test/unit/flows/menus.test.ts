@@ -171,12 +171,16 @@ test("restricted boot: x is refused with a message; no shell, PCR 4 and the secr
   tpm.close();
 });
 
-test("without a TPM: System Info says why, and the recovery shell still opens", async () => {
+test("without a TPM: System Info says why, and the recovery shell still opens, saying in red that nothing was measured", async () => {
   const run = await boot([{ menu: "s" }, { menu: "o" }, { menu: "x" }, { menu: "r" }, { menu: "p" }], { noTpm: true });
   assert.equal(run.ctx.tpm, null);
+  const written: string[] = [];
+  run.ctx.sys = { ...run.ctx.sys, console: { ...run.ctx.sys.console, write: (t) => void written.push(t) } };
   await mainMenuUntilPowerOff(run);
   assert.match(messages(run.prompt)[0]!.text, /^TPM: no TPM could be opened/m);
   assert.ok(existsSync(join(run.root, "shell-ran")));
+  assert.match(written.join(""), /\x1b\[1;31m!!! Nothing was measured: the TPM could not be opened \(no TPM could be opened .*\), so PCR 4 was not extended\./);
+  assert.doesNotMatch(written.join(""), /PCR 4 is extended/);
 });
 
 test("a TPM that fails the PCR 4 extend keeps the shell closed", async () => {

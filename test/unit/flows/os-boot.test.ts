@@ -72,8 +72,11 @@ test("Default boot: a signed /boot verifies and the signed default entry is plan
   const plan = message(prompt, "Boot plan (not PID 1: nothing is booted)");
   assert.ok(plan, JSON.stringify(prompt.titles()));
   assert.match(plan.text, /^boot: Debian GNU\/Linux$/m);
-  assert.ok(plan.text.includes(`load: kexec -l ${root}/boot/vmlinuz-6.1 --initrd=${root}/boot/initrd.img-6.1 '--append=root=/dev/vda1 ro quiet'`), plan.text);
-  assert.match(plan.text, /then: TPM finalize; kexec -e/);
+  // The verified copies in tmpfs are loaded, never /boot itself.
+  const stage = `${root}/tmp/kexec-boot`;
+  assert.ok(plan.text.includes(`copy: /boot/vmlinuz-6.1 → ${stage}/0-vmlinuz-6.1 (must hash to `), plan.text);
+  assert.ok(plan.text.includes(`load: kexec -l ${stage}/0-vmlinuz-6.1 --initrd=${stage}/1-initrd.img-6.1 '--append=root=/dev/vda1 ro quiet'`), plan.text);
+  assert.match(plan.text, /then: extend PCR 4; wipe secrets; TPM finalize; kexec -e/);
 });
 
 test("Default boot: one byte of the kernel changed → refused, the check and the file named, nothing planned, header red", async () => {
@@ -140,6 +143,22 @@ test("Failure menu → i: the unsafe boot extends PCR 4 and plans the chosen ent
   assert.match(plan.text, /^UNSAFE \(unverified\) boot: Debian GNU\/Linux \(recovery\)$/m);
   assert.match(plan.text, /vt\.default_red=0xff/);
   assert.ok(entries(prompt, "status").some((s) => s.status.integrity === "forced"));
+});
+
+test("Unsafe boot without a TPM: the screen says in red that nothing was measured before the entry is planned", async () => {
+  const root = await signedRoot();
+  const prompt = new ScriptedPrompt([{ menu: "d" }, { menu: "i" }, { confirm: true }, { menu: "1" }, { menu: "p" }]);
+  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => Promise.reject(new Error("the TPM did not answer")) });
+  assert.equal(ctx.tpm, null);
+  assert.equal(await mainMenu(ctx), "poweroff");
+  prompt.assertDone();
+  // The signed counter cannot be read without the TPM, so verification fails first.
+  assert.match(failure(prompt)?.text ?? "", /rollback/);
+  const warning = message(prompt, "Nothing was measured");
+  assert.equal(warning?.tone, "error");
+  assert.match(warning!.text, /The TPM could not be opened \(the TPM did not answer\), so PCR 4 was not extended/);
+  const titles = prompt.titles();
+  assert.ok(titles.indexOf("Nothing was measured") < titles.indexOf("Boot plan (not PID 1: nothing is booted)"), JSON.stringify(titles));
 });
 
 test("Unsafe boot declined at the confirmation → PCR 4 untouched, nothing planned", async () => {
