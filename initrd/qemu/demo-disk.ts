@@ -18,6 +18,11 @@ export class DemoDiskError extends Error {
 
 /** The line the demo OS prints once it runs: end-to-end tests wait for it. */
 export const DEMO_OS_MARKER = "bootward-demo-os: booted";
+/**
+ * What the demo OS prints after trying, as any root process in the OS could, to unseal the
+ * firmware's TOTP secret with its exact policy (only when bootward is in its initrd).
+ */
+export const DEMO_OS_UNSEAL_MARKER = "bootward-demo-os: unseal of the TOTP secret exited";
 /** A kernel parameter that makes the demo OS power off at once instead of offering a shell. */
 export const DEMO_OS_POWEROFF_PARAM = "bootward_demo=poweroff";
 export const DEMO_DISK_SIZE = "64M";
@@ -34,6 +39,10 @@ mount -t sysfs sysfs /sys
 dmesg -n 1
 echo "${DEMO_OS_MARKER} (kernel $(uname -r))"
 echo "bootward-demo-os: cmdline: $(cat /proc/cmdline)"
+if [ -x /bin/bootward ]; then
+  bootward tpm unseal 0x4d47 --pcrs 0,1,2,3,4,7 --hex
+  echo "${DEMO_OS_UNSEAL_MARKER} $?"
+fi
 case " $(cat /proc/cmdline) " in
   *" ${DEMO_OS_POWEROFF_PARAM} "*) echo "bootward-demo-os: powering off"; poweroff -f ;;
 esac
@@ -56,8 +65,8 @@ export function grubCfg(release: string): string {
   ].join("\n");
 }
 
-/** The demo OS initrd: busybox-static and a short /init script, as an xz newc cpio. */
-export function demoInitrd(): Uint8Array {
+/** The demo OS initrd: busybox-static and a short /init script (and bootward, for the attack tests), as an xz newc cpio. */
+export function demoInitrd(options: DemoOptions = {}): Uint8Array {
   const trees = extractAll(readLock());
   const busyboxTree = trees.get("busybox-static");
   if (busyboxTree === undefined) throw new DemoDiskError("The Debian lock lacks busybox-static; refresh it with: npx tsx initrd/debian.ts --refresh");
@@ -67,6 +76,7 @@ export function demoInitrd(): Uint8Array {
     ...DEMO_APPLETS.map((a): CpioEntry => ({ type: "symlink", path: `bin/${a}`, target: "busybox" })),
     { type: "chardev", path: "dev/console", mode: 0o600, major: 5, minor: 1 },
     ...["proc", "sys", "tmp", "root"].map((d): CpioEntry => ({ type: "dir", path: d, mode: 0o755 })),
+    ...(options.bootwardBinary ? [{ type: "file", path: "bin/bootward", mode: 0o755, data: readFileSync(options.bootwardBinary) } satisfies CpioEntry] : []),
   ];
   return xzCompress(writeCpio(entries));
 }
@@ -95,12 +105,17 @@ function imagePaths(dir: string, prefix = ""): string[] {
  * Writes the demo /boot (the Debian kernel, the demo OS initrd, grub/grub.cfg) into the empty
  * directory `root`, with fixed modes.
  */
-export async function writeDemoBootTree(root: string): Promise<{ kernelRelease: string }> {
+export interface DemoOptions {
+  /** Put this bootward binary into the demo OS, which then tries to unseal the TOTP secret. */
+  bootwardBinary?: string;
+}
+
+export async function writeDemoBootTree(root: string, options: DemoOptions = {}): Promise<{ kernelRelease: string }> {
   ensureTools(["xz"]);
   const kernel = await kernelImage();
   mkdirSync(join(root, "grub"), { recursive: true, mode: 0o755 });
   copyFileSync(kernel.path, join(root, `vmlinuz-${kernel.version}`));
-  writeFileSync(join(root, `initrd.img-${kernel.version}`), demoInitrd());
+  writeFileSync(join(root, `initrd.img-${kernel.version}`), demoInitrd(options));
   writeFileSync(join(root, "grub", "grub.cfg"), grubCfg(kernel.version));
   for (const [p, mode] of [[root, 0o755], [join(root, "grub"), 0o755], [join(root, "grub", "grub.cfg"), 0o644],
     [join(root, `vmlinuz-${kernel.version}`), 0o644], [join(root, `initrd.img-${kernel.version}`), 0o644]] as const) {

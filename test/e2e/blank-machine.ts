@@ -31,7 +31,8 @@ export async function blankMachine(prefix: string): Promise<BlankMachine> {
   const name = getBoard(BOARD).config.find(([k]) => k === "CONFIG_BOARD_NAME")![1];
   const kernel = await kernelImage();
   const tree = join(stateDir, "tree");
-  await writeTestDemoTree(tree);
+  // bootward in the demo OS: once booted, it tries to unseal the TOTP secret as an attacker in the OS would.
+  await writeTestDemoTree(tree, { bootwardBinary: join(repo, "dist", "bootward") });
   const disk = makeExt4Image({ tree, outFile: join(stateDir, "disk.img") }).path;
   const usb = join(stateDir, "usb.img");
   writeFileSync(usb, "");

@@ -24,7 +24,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { QemuBoard } from "../../initrd/qemu/board.ts";
-import { DEMO_OS_MARKER } from "../../initrd/qemu/demo-disk.ts";
+import { DEMO_OS_MARKER, DEMO_OS_UNSEAL_MARKER } from "../../initrd/qemu/demo-disk.ts";
 import { answerDefaultsWithBackupDrive, BOARD, blankMachine, escape } from "./blank-machine.ts";
 import { ensureTools, toolPath } from "../../initrd/host-tools.ts";
 import { INCOMPLETE_TITLE, NO_OWNER_TITLE } from "../../runtime/flows/ownership.ts";
@@ -135,6 +135,12 @@ test(`${BOARD}: OEM reset from a blank machine: a stick plugged in at the backup
     await qemu.waitFor(main, 60_000);
     qemu.send("d");
     await qemu.waitFor(new RegExp(escape(DEMO_OS_MARKER)), 300_000);
+    // Root in the booted OS runs the unseal with the TOTP's exact policy: PCR 4 moved before the
+    // kexec, so the TPM refuses (the host test in test/boot/kexec-attacks.test.ts is the control:
+    // the same unseal succeeds while PCR 4 is unchanged).
+    const unsealed = await qemu.waitFor(new RegExp(`${escape(DEMO_OS_UNSEAL_MARKER)} (\\d+)`), 120_000);
+    assert.notEqual(unsealed[1], "0", "the OS unsealed the TOTP secret");
+    assert.match(qemu.output(), /unseal refused: the PCR values \(0,1,2,3,4,7\) are not those the secret was sealed to/);
     const exit = await Promise.race([qemu.exited, sleep(120_000, "hung" as const, { ref: false })]);
     assert.notEqual(exit, "hung", "the demo OS powers off after booting");
   } finally {

@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import * as openpgp from "openpgp";
 import { writeCpio } from "../../initrd/cpio.ts";
-import { DEMO_OS_POWEROFF_PARAM, makeExt4Image, writeDemoBootTree } from "../../initrd/qemu/demo-disk.ts";
+import { DEMO_OS_POWEROFF_PARAM, makeExt4Image, writeDemoBootTree, type DemoOptions } from "../../initrd/qemu/demo-disk.ts";
 import { inMemorySigner, type Signer } from "../../gpg/sign.ts";
 import { readSignedLists, signedStream, signBoot, SIGNATURE_FILE, type CheckName } from "../../runtime/boot/index.ts";
 import { createNodeSys } from "../../runtime/host/node/sys.ts";
@@ -66,9 +66,9 @@ function flipByte(path: string): void {
  * The demo /boot tree at `tree` as the tests boot it: with lost+found, which every ext4 /boot
  * has (so a signed tree must list it), and the demo OS told to power off once it has booted.
  */
-export async function writeTestDemoTree(tree: string): Promise<{ kernelRelease: string }> {
+export async function writeTestDemoTree(tree: string, options: DemoOptions = {}): Promise<{ kernelRelease: string }> {
   mkdirSync(tree, { recursive: true });
-  const { kernelRelease } = await writeDemoBootTree(tree);
+  const { kernelRelease } = await writeDemoBootTree(tree, options);
   mkdirSync(join(tree, "lost+found"), { mode: 0o700 });
   const cfg = join(tree, "grub", "grub.cfg");
   const kernelLine = `\tlinux /vmlinuz-${kernelRelease} `;
