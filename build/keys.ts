@@ -18,7 +18,7 @@ const BUNDLE_SETTINGS = ["package-lock.json", "package.json", "tsconfig.json"].m
 const BINARY_BUILDERS = [here("build/compile.ts"), here("build/quickjs.ts")];
 // boards.ts is not among them: a board enters its image through its definition and the
 // files rendered from it (initramfsKey), so editing one board's config rebuilds that board only.
-const INITRAMFS_BUILDERS = ["image.ts", "cpio.ts", "elf.ts", "debian.ts", "compression.ts"].map((f) => here("initrd", f));
+const INITRAMFS_BUILDERS = [...["image.ts", "elf.ts", "debian.ts", "compression.ts"].map((f) => here("initrd", f)), here("lib", "cpio.ts")];
 
 /**
  * The bundle is made from every file esbuild read (its metafile's inputs, relative to the

@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from "node:fs";
 import { dirname, join, posix, relative } from "node:path";
-import { writeCpio, type CpioEntry } from "./cpio.ts";
+import { writeCpio, type CpioEntry } from "../lib/cpio.ts";
 import { COMPRESSIONS, DEFAULT_COMPRESSION, type InitrdCompression } from "./compression.ts";
 import { configText, getBoard, modulesText, type Board } from "./boards.ts";
 import { EXECUTABLES, extractAll, kernelPackage, readLock, type DebianLock } from "./debian.ts";
@@ -21,7 +21,7 @@ export class ImageError extends Error {
 /** Applets linked into /bin; the ones this busybox build lacks are skipped. */
 const APPLETS = [
   "sh", "ash", "cttyhack", "mount", "umount", "modprobe", "insmod", "rmmod", "lsmod", "poweroff",
-  "reboot", "halt", "sha256sum", "mkdir", "cat", "ls", "dmesg", "hwclock", "setsid", "cp", "mv",
+  "reboot", "halt", "sha256sum", "sha1sum", "mkdir", "cat", "ls", "dmesg", "hwclock", "setsid", "cp", "mv",
   "rm", "ln", "echo", "sleep", "sync", "grep", "sed", "cut", "head", "tail", "stty", "date",
   "vi", "less", "blkid", "mdev", "switch_root", "chroot", "uname", "dd", "hexdump", "xxd", "ps",
   // the OEM reset's backup drive: re-read its new partition table, make its filesystems

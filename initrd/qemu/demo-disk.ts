@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { writeCpio, type CpioEntry } from "../cpio.ts";
+import { writeCpio, type CpioEntry } from "../../lib/cpio.ts";
 import { extractAll, readLock } from "../debian.ts";
 import { ensureTools, toolPath } from "../host-tools.ts";
 import { kernelImage, xzCompress } from "../image.ts";

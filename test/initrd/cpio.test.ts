@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, lstatSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeCpio, CpioError, type CpioEntry } from "../../initrd/cpio.ts";
+import { writeCpio, CpioError, type CpioEntry } from "../../lib/cpio.ts";
 
 const binary = new Uint8Array(1027).map((_, i) => (i * 31 + 7) & 0xff);
 const entries: CpioEntry[] = [

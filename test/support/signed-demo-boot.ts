@@ -7,7 +7,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as openpgp from "openpgp";
-import { writeCpio } from "../../initrd/cpio.ts";
+import { writeCpio } from "../../lib/cpio.ts";
 import { DEMO_OS_POWEROFF_PARAM, makeExt4Image, writeDemoBootTree, type DemoOptions } from "../../initrd/qemu/demo-disk.ts";
 import { inMemorySigner, type Signer } from "../../gpg/sign.ts";
 import { readSignedLists, signedStream, signBoot, SIGNATURE_FILE, type CheckName } from "../../runtime/boot/index.ts";
