@@ -1,6 +1,9 @@
 // What happens when the kernel starts us as /init.
 import type { Sys } from "./host/sys.ts";
-import { loadModules, mountEarlyFilesystems, runAsPid1 } from "./pid1.ts";
+import { mountEarlyFilesystems, runAsPid1 } from "./pid1.ts";
+import { boardModules, loadMeasuredModules } from "./pid1/modules.ts";
+import { openTpmDevice } from "./tpm.ts";
+import type { Tpm } from "../tpm/index.ts";
 import { runBootFlow, startFlows } from "./flows/boot.ts";
 import { createConsoleUi } from "./flows/console-ui.ts";
 import type { FlowContext } from "./flows/context.ts";
@@ -34,11 +37,21 @@ async function leaveOnRequest(sys: Sys, flows: FlowContext, request: PowerChoice
 export function bootAsPid1(sys: Sys): Promise<never> {
   return runAsPid1(sys, async () => {
     await mountEarlyFilesystems(sys);
-    await loadModules(sys, (line) => sys.console.write(line + "\r\n"));
+    // The TPM driver is built into the kernel: the TPM opens before any module loads, so each is measured.
+    let tpm: Tpm | null = null;
+    let tpmFailure: unknown;
+    try {
+      tpm = await openTpmDevice(sys);
+    } catch (error) {
+      tpmFailure = error;
+    }
+    const modules = await loadMeasuredModules(sys, tpm, boardModules(sys), `/lib/modules/${sys.readText("/proc/sys/kernel/osrelease").trim()}`);
+    for (const problem of modules.problems) sys.console.write(`${problem}\r\n`);
     const ui = createConsoleUi(sys, { second: TTY1 });
     let choice;
     try {
-      const flows = await startFlows(sys, ui, { root: "/", firmware: true, shell: FIRMWARE_SHELL });
+      const openTpm = () => (tpm ? Promise.resolve(tpm) : Promise.reject(tpmFailure));
+      const flows = await startFlows(sys, ui, { root: "/", firmware: true, shell: FIRMWARE_SHELL, openTpm });
       // `reboot` or `poweroff` typed in the recovery shell signal PID 1: the TPM gets its
       // Shutdown first, as on every other way out.
       sys.onPowerRequest((request) => void leaveOnRequest(sys, flows, request));

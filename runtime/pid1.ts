@@ -28,21 +28,6 @@ export async function mountEarlyFilesystems(sys: Sys): Promise<void> {
   sys.mkdir("/tmp/secret", 0o700);
 }
 
-/** Loads the board's kernel modules (/etc/modules, one per line, in order). */
-export async function loadModules(sys: Sys, log: (line: string) => void): Promise<void> {
-  if (!sys.stat("/etc/modules")) return;
-  const names = sys
-    .readText("/etc/modules")
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("#"));
-  if (names.length === 0) return;
-  const result = await sys.exec(["modprobe", "-a", ...names]);
-  if (result.status !== 0) {
-    log(`Some kernel modules did not load (modprobe exit ${result.status}): ${new TextDecoder().decode(result.stderr).trim()}`);
-  }
-}
-
 /**
  * Runs `body` as PID 1 must: an error never ends the process. It is shown with the choice
  * to power off or reboot, and if even that fails we wait forever rather than panic the kernel.

@@ -10,8 +10,9 @@ export class HashToolError extends Error {
 // Far below ARG_MAX with long names, and few enough launches that the tool's start-up cost vanishes.
 const BATCH = 512;
 const LINE = /^([0-9a-f]{64}) {2}(.*)$/;
+const SHA1_LINE = /^([0-9a-f]{40}) {2}(.*)$/;
 
-/** Digest (lowercase hex) of each name, relative to cwd; names must not start with "-". */
+/** Digest (lowercase hex) of each name, relative to cwd; names must not start with "-". sha1sum is for TPM 1.2's PCRs. */
 export async function sha256sumFiles(sys: Sys, cwd: string, names: string[], tool = "sha256sum"): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (let i = 0; i < names.length; i += BATCH) {
@@ -26,7 +27,7 @@ export async function sha256sumFiles(sys: Sys, cwd: string, names: string[], too
     const lines = text.split("\n");
     if (lines.pop() !== "" || lines.length !== batch.length) throw new HashToolError(`${tool} printed ${lines.length} lines for ${batch.length} files; its output cannot be trusted`);
     lines.forEach((line, k) => {
-      const m = LINE.exec(line);
+      const m = (tool === "sha1sum" ? SHA1_LINE : LINE).exec(line);
       if (!m || m[2] !== batch[k]) throw new HashToolError(`${tool} printed an unexpected line ${JSON.stringify(line.slice(0, 120))}`);
       out.set(batch[k]!, m[1]!);
     });
