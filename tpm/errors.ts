@@ -126,3 +126,14 @@ export class TpmSrkAuthError extends TpmError {
     this.name = "TpmSrkAuthError";
   }
 }
+
+/** The TPM refuses authorizations for a while after too many wrong ones (TPM 1.2 TPM_DEFEND_LOCK_RUNNING). */
+export class TpmLockoutError extends TpmError {
+  constructor(
+    message: string,
+    readonly cause_: TpmResponseError,
+  ) {
+    super(message);
+    this.name = "TpmLockoutError";
+  }
+}

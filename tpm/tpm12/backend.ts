@@ -3,7 +3,7 @@
 // unprotected data take the well-known 20 zero bytes), sealed blobs kept in NV in Heads'
 // layout so a machine moves between Heads and bootward without re-sealing.
 import { ascii, equalBytes } from "../bytes.ts";
-import { TpmArgumentError, TpmDisabledError, TpmError, TpmNvSpaceError, TpmOwnerAuthError, TpmPolicyError, TpmResponseError, TpmSrkAuthError } from "../errors.ts";
+import { TpmArgumentError, TpmDisabledError, TpmError, TpmLockoutError, TpmNvSpaceError, TpmOwnerAuthError, TpmPolicyError, TpmResponseError, TpmSrkAuthError } from "../errors.ts";
 import type { CounterOptions, NvDefineOptions, ResetOptions, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
 import { sha1 } from "../crypto/hash.ts";
 import { bytesOf } from "../tpm2/backend.ts";
@@ -57,7 +57,7 @@ export class Tpm12Backend implements Tpm {
     const out = new Map<number, Uint8Array>();
     for (const i of [...new Set(indices)].sort((a, b) => a - b)) {
       checkPcr(i);
-      out.set(i, await this.cmd.pcrRead(i));
+      out.set(i, await this.cmd.pcrRead(i).catch(refusal()));
     }
     return out;
   }
@@ -235,9 +235,25 @@ export class Tpm12Backend implements Tpm {
       if (!(e instanceof TpmResponseError)) throw e;
       throw new TpmError("physical presence cannot be asserted by command on this TPM (the firmware locked it): clear the TPM in the firmware's setup, then reset it here");
     }
+    try {
+      await this.clearAndOwn(owner);
+    } finally {
+      // Presence stays asserted until the next TPM_Startup otherwise, and with it anyone could clear the TPM.
+      await this.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_NOTPRESENT).catch(() => undefined);
+    }
+  }
+
+  private async clearAndOwn(owner: Uint8Array): Promise<void> {
     await this.cmd.physicalEnable();
     await this.cmd.physicalSetDeactivated(false);
-    await this.cmd.forceClear().catch(refusal());
+    try {
+      await this.cmd.forceClear();
+    } catch (e) {
+      // Deactivation is latched at TPM_Startup: clearing the permanent flag above acts only from the next start.
+      if (e instanceof TpmResponseError && e.rc === RC12.DEACTIVATED)
+        throw new TpmDisabledError("the TPM was deactivated; it will be active from the next start: restart the machine, then reset the TPM again", "deactivated");
+      refusal()(e);
+    }
     await this.cmd.physicalEnable();
     await this.cmd.physicalSetDeactivated(false);
     let ek: { modulus: Uint8Array; exponent: number };
@@ -249,8 +265,6 @@ export class Tpm12Backend implements Tpm {
       throw e;
     }
     await this.cmd.takeOwnership(ek, sha1(owner), WELL_KNOWN_AUTH, srkParams(TPM_AUTH_NEVER)).catch(refusal());
-    // Presence stays asserted until the next TPM_Startup otherwise, and with it anyone could clear the TPM.
-    await this.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_NOTPRESENT);
   }
 
   /**
@@ -302,7 +316,7 @@ function refusal(by?: Authorizer, nvIndex?: number): (e: unknown) => never {
       case RC12.NOSPACE:
         throw new TpmNvSpaceError(`the TPM has no NV space left${nvIndex === undefined ? "" : ` for index 0x${nvIndex.toString(16)}`}: remove an index that is no longer used, or reset the TPM`, e);
       case RC12.DEFEND_LOCK_RUNNING:
-        throw new TpmError("the TPM refuses authorizations for a while after too many wrong passphrases: wait, or power the machine off and on, then try again");
+        throw new TpmLockoutError("the TPM refuses authorizations for a while after too many wrong passphrases: wait, then try again", e);
       case RC12.AUTHFAIL:
         if (by === "owner") throw new TpmOwnerAuthError("the TPM owner passphrase was not accepted: type it again; if nobody knows it, reset the TPM from the menu (this needs physical presence and erases its secrets)", e);
         if (by === "srk") throw new TpmSrkAuthError("the TPM's storage root key does not take the well-known authorization Heads uses (another tool took ownership): give the owner passphrase to set it, or reset the TPM from the menu", e);

@@ -16,6 +16,7 @@ import {
   TPM_CAP_NV_INDEX,
   TPM_CAP_PROPERTY,
   TPM_CAP_PROP_MANUFACTURER,
+  TPM_CAP_PROP_OWNER,
   TPM_CAP_PROP_PCR,
   TPM_CAP_VERSION_VAL,
   TPM_ET_OWNER,
@@ -157,6 +158,14 @@ export class Tpm12Commands {
     const info = { major: r.u8(), minor: r.u8(), revMajor: r.u8(), revMinor: r.u8(), specLevel: r.u16(), errataRev: r.u8(), vendorId: r.bytes(4) };
     r.sized(256);
     return info;
+  }
+
+  /** Whether the TPM has an owner (TPM_CAP_PROP_OWNER). */
+  async owned(): Promise<boolean> {
+    const r = await this.capability(TPM_CAP_PROPERTY, u32be(TPM_CAP_PROP_OWNER));
+    const v = r.u8();
+    r.end();
+    return v !== 0;
   }
 
   async permanentFlags(): Promise<PermanentFlags> {

@@ -49,6 +49,7 @@ export const TPM_CAP_NV_INDEX = 0x11;
 export const TPM_CAP_VERSION_VAL = 0x1a;
 export const TPM_CAP_PROP_PCR = 0x101;
 export const TPM_CAP_PROP_MANUFACTURER = 0x103;
+export const TPM_CAP_PROP_OWNER = 0x111;
 export const TPM_CAP_FLAG_PERMANENT = 0x108;
 export const TPM_CAP_FLAG_VOLATILE = 0x109;
 

@@ -179,6 +179,7 @@ export function parseCounterValue(r: Reader): bigint {
 
 export interface PermanentFlags {
   disable: boolean;
+  /** Whether an owner may be installed (not whether one is: that is TPM_CAP_PROP_OWNER). */
   ownership: boolean;
   deactivated: boolean;
   physicalPresenceLifetimeLock: boolean;
