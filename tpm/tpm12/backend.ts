@@ -228,18 +228,25 @@ export class Tpm12Backend implements Tpm {
     const owner = bytesOf(options.ownerPassphrase);
     if (owner.length === 0) throw new TpmArgumentError("the owner passphrase cannot be empty");
     // The lifetime lock may forbid enabling the command; asserting presence then says so.
-    await this.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_CMD_ENABLE).catch(() => undefined);
+    await this.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_CMD_ENABLE).catch((e: unknown) => {
+      if (!(e instanceof TpmResponseError)) throw e;
+    });
     try {
       await this.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_PRESENT);
     } catch (e) {
       if (!(e instanceof TpmResponseError)) throw e;
       throw new TpmError("physical presence cannot be asserted by command on this TPM (the firmware locked it): clear the TPM in the firmware's setup, then reset it here");
     }
+    let done = false;
     try {
       await this.clearAndOwn(owner);
+      done = true;
     } finally {
-      // Presence stays asserted until the next TPM_Startup otherwise, and with it anyone could clear the TPM.
-      await this.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_NOTPRESENT).catch(() => undefined);
+      // Presence stays asserted until the next TPM_Startup otherwise, and with it anyone could
+      // clear the TPM; when the reset already failed, that first error is the one to report.
+      await this.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_NOTPRESENT).catch((e: unknown) => {
+        if (done) throw e;
+      });
     }
   }
 
