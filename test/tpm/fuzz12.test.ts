@@ -17,7 +17,7 @@ interface Scenario {
   responses: Uint8Array[];
 }
 
-class Record implements Transport {
+class Recorder implements Transport {
   responses: Uint8Array[] = [];
   constructor(private readonly inner: Transport) {}
   async send(c: Uint8Array): Promise<Uint8Array> {
@@ -71,7 +71,7 @@ before(async () => {
     await setup.useWellKnownSrkAuth(OWNER);
     setup.close();
     for (const [name, op] of OPS) {
-      const t = new Record(sw.transport());
+      const t = new Recorder(sw.transport());
       const tpm = await openTpm(t, { random: prng(SEED) });
       await op(tpm);
       tpm.close();
