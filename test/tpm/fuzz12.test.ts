@@ -3,10 +3,9 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { openTpm, TpmError, TpmFormatError, TpmIntegrityError, type Tpm } from "../../tpm/index.ts";
-import type { Transport } from "../../tpm/transport/transport.ts";
 import type { Tpm12Backend } from "../../tpm/tpm12/backend.ts";
 import { startSwtpm12 } from "../support/swtpm12.ts";
-import { mutate, prng } from "./fuzz-core.ts";
+import { RecordTransport, ReplayTransport, mutate, prng } from "./fuzz-core.ts";
 
 const OWNER = "owner-pw";
 const SEED = 0x1212;
@@ -15,28 +14,6 @@ interface Scenario {
   name: string;
   op: Op;
   responses: Uint8Array[];
-}
-
-class Recorder implements Transport {
-  responses: Uint8Array[] = [];
-  constructor(private readonly inner: Transport) {}
-  async send(c: Uint8Array): Promise<Uint8Array> {
-    const r = await this.inner.send(c);
-    this.responses.push(r);
-    return r;
-  }
-  close(): void {
-    this.inner.close?.();
-  }
-}
-
-class Replay implements Transport {
-  private i = 0;
-  constructor(private readonly responses: Uint8Array[]) {}
-  async send(): Promise<Uint8Array> {
-    // Past the script (the damage changed the control flow): TPM_FAIL.
-    return this.responses[this.i++] ?? Uint8Array.of(0, 0xc4, 0, 0, 0, 10, 0, 0, 0, 9);
-  }
 }
 
 const TOTP = { handle: 0x4d47, pcrs: [0, 1, 2, 3, 7] };
@@ -71,7 +48,7 @@ before(async () => {
     await setup.useWellKnownSrkAuth(OWNER);
     setup.close();
     for (const [name, op] of OPS) {
-      const t = new Recorder(sw.transport());
+      const t = new RecordTransport(sw.transport());
       const tpm = await openTpm(t, { random: prng(SEED) });
       await op(tpm);
       tpm.close();
@@ -84,7 +61,7 @@ before(async () => {
 
 async function outcome(s: Scenario, responses: Uint8Array[]): Promise<unknown> {
   try {
-    const tpm = await openTpm(new Replay(responses), { random: prng(SEED) });
+    const tpm = await openTpm(new ReplayTransport(responses), { random: prng(SEED) });
     await s.op(tpm);
     return null;
   } catch (e) {
