@@ -1,11 +1,8 @@
 // TPM 1.2 ordinals, tags and the constants bootward uses (TPM Main Part 2 and 3, v1.2 rev 116).
 
+/** With n authorizations a command's tag is TPM_TAG_RQU_COMMAND + n, its answer's TPM_TAG_RSP_COMMAND + n. */
 export const TPM_TAG_RQU_COMMAND = 0x00c1;
-export const TPM_TAG_RQU_AUTH1_COMMAND = 0x00c2;
-export const TPM_TAG_RQU_AUTH2_COMMAND = 0x00c3;
 export const TPM_TAG_RSP_COMMAND = 0x00c4;
-export const TPM_TAG_RSP_AUTH1_COMMAND = 0x00c5;
-export const TPM_TAG_RSP_AUTH2_COMMAND = 0x00c6;
 
 export const ORD = {
   OIAP: 0x0a,
@@ -71,7 +68,6 @@ export const TPM_TAG_NV_ATTRIBUTES = 0x0017;
 export const TPM_TAG_NV_DATA_PUBLIC = 0x0018;
 export const TPM_TAG_PERMANENT_FLAGS = 0x001f;
 export const TPM_TAG_STCLEAR_FLAGS = 0x0020;
-export const TPM_TAG_KEY12 = 0x0028;
 
 export const TPM_NV_PER_AUTHWRITE = 0x00000004;
 export const TPM_NV_PER_OWNERWRITE = 0x00000002;

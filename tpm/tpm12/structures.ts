@@ -41,9 +41,9 @@ export function selectedPcrs(sel: Uint8Array): number[] {
 }
 
 /** The TPM_COMPOSITE_HASH of TPM_PCR_COMPOSITE {select, values of the selected PCRs in ascending order}. */
-export function compositeHash(pcrs: number[], values: Map<number, Uint8Array>, selectSize = SEAL_SELECT_SIZE): Uint8Array {
+export function compositeHash(pcrs: number[], values: Map<number, Uint8Array>): Uint8Array {
   const sorted = [...new Set(pcrs)].sort((a, b) => a - b);
-  const w = new Writer().u16(selectSize).bytes(pcrSelect(sorted, selectSize)).u32(20 * sorted.length);
+  const w = new Writer().u16(SEAL_SELECT_SIZE).bytes(pcrSelect(sorted, SEAL_SELECT_SIZE)).u32(20 * sorted.length);
   for (const p of sorted) {
     const v = values.get(p);
     if (!v || v.length !== 20) throw new TpmArgumentError(`a SHA-1 value for PCR ${p} is needed (20 bytes)`);
