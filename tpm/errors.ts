@@ -44,6 +44,8 @@ export class TpmPolicyError extends TpmError {
     message: string,
     readonly cause_: TpmResponseError,
     readonly reason: "pcr" | "passphrase" | "policy",
+    /** The PCRs known to differ from the sealed values (empty when the TPM cannot say which). */
+    readonly pcrs: number[] = [],
   ) {
     super(message);
     this.name = "TpmPolicyError";
@@ -78,5 +80,60 @@ export class TpmClearAuthError extends TpmError {
   constructor(message: string) {
     super(message);
     this.name = "TpmClearAuthError";
+  }
+}
+
+/** The TPM owner passphrase was not accepted (TPM 1.2 TPM_AUTHFAIL on an owner-authorized command). */
+export class TpmOwnerAuthError extends TpmError {
+  constructor(
+    message: string,
+    readonly cause_: TpmResponseError,
+  ) {
+    super(message);
+    this.name = "TpmOwnerAuthError";
+  }
+}
+
+/** The TPM is switched off in a way the firmware or physical presence must undo (TPM 1.2 disabled or deactivated). */
+export class TpmDisabledError extends TpmError {
+  constructor(
+    message: string,
+    readonly state: "disabled" | "deactivated",
+  ) {
+    super(message);
+    this.name = "TpmDisabledError";
+  }
+}
+
+/** The TPM has no room left for another NV area (TPM 1.2 TPM_NOSPACE). */
+export class TpmNvSpaceError extends TpmError {
+  constructor(
+    message: string,
+    readonly cause_: TpmResponseError,
+  ) {
+    super(message);
+    this.name = "TpmNvSpaceError";
+  }
+}
+
+/** The storage root key does not take the well-known authorization Heads seals with (TPM 1.2). */
+export class TpmSrkAuthError extends TpmError {
+  constructor(
+    message: string,
+    readonly cause_: TpmResponseError,
+  ) {
+    super(message);
+    this.name = "TpmSrkAuthError";
+  }
+}
+
+/** The TPM refuses authorizations for a while after too many wrong ones (TPM 1.2 TPM_DEFEND_LOCK_RUNNING). */
+export class TpmLockoutError extends TpmError {
+  constructor(
+    message: string,
+    readonly cause_: TpmResponseError,
+  ) {
+    super(message);
+    this.name = "TpmLockoutError";
   }
 }

@@ -27,6 +27,12 @@ export interface UnsealOptions {
   handle: number;
   pcrs: number[];
   passphrase?: Secret;
+  /**
+   * The values the secret is believed to be sealed to (a PCR record, an event-log replay).
+   * Only used to name the PCRs that moved when the TPM refuses; TPM 1.2 first checks them
+   * against the digest in the sealed blob.
+   */
+  pcrValues?: Map<number, Uint8Array>;
 }
 
 export interface CounterOptions {
@@ -67,6 +73,10 @@ export interface Tpm {
   /** Remove a sealed secret. */
   destroy(handle: number, ownerPassphrase?: Secret): Promise<void>;
   counterCreate(options?: CounterOptions): Promise<number>;
+  /**
+   * A counter's value; it moves by one per increment. On 1.2 it is the whole TPM_COUNTER_VALUE
+   * (tag, label, count) read as one 80-bit number, the 20 hex digits tpmtotp prints.
+   */
   counterRead(id: number): Promise<bigint>;
   counterIncrement(id: number): Promise<bigint>;
   nvDefine(index: number, size: number, options?: NvDefineOptions): Promise<void>;

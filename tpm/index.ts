@@ -41,15 +41,15 @@ export async function openTpm(transport: Transport, options: OpenOptions = {}): 
   answer.u32();
   const rc = answer.u32();
   // A TPM 1.2 answers any 2.0 command with its own response tag and an error code.
-  if (tag === TPM_TAG_RSP_COMMAND) return openTpm12(transport);
+  if (tag === TPM_TAG_RSP_COMMAND) return openTpm12(transport, random);
   const t2 = new Tpm2Commands(transport, random);
   if (rc === RC.INITIALIZE) await t2.startup(TPM_SU_CLEAR);
   else if (rc !== 0) throw responseError("TPM2_GetCapability", rc);
   return Tpm2Backend.open(t2);
 }
 
-async function openTpm12(transport: Transport): Promise<Tpm> {
-  const t1 = new Tpm12Commands(transport);
+async function openTpm12(transport: Transport, random: (n: number) => Uint8Array): Promise<Tpm> {
+  const t1 = new Tpm12Commands(transport, random);
   try {
     await t1.manufacturer();
   } catch (e) {

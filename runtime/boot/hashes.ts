@@ -89,15 +89,24 @@ export function formatDefault(entry: BootEntry): string {
   return `${toHeadsLine(entry)}\n`;
 }
 
-// The rollback counter as Heads' tpmr prints it for TPM 2.0: `<index hex>: <value as 16 hex>`;
-// /tmp/counter-<id> holds that line and kexec_rollback.txt its sha256sum line.
-export function counterLine(id: number, value: bigint): string {
+// The rollback counter as Heads' tpmr prints it: `<index hex>: <value as 16 hex>` on TPM 2.0,
+// and on TPM 1.2 tpmtotp's `<countID decimal>: <TPM_COUNTER_VALUE as 20 hex>` (tag, label,
+// count; the Tpm face reads 1.2 counters as that 80-bit number). /tmp/counter-<id> holds
+// that line and kexec_rollback.txt its sha256sum line.
+export type CounterFormat = "1.2" | "2.0";
+
+export function counterLine(id: number, value: bigint, tpm: CounterFormat = "2.0"): string {
+  if (tpm === "1.2") return `${id.toString(10)}: ${value.toString(16).padStart(20, "0")}\n`;
   return `${id.toString(16)}: ${value.toString(16).padStart(16, "0")}\n`;
 }
 
-export function formatRollback(id: number, value: bigint): string {
-  const digest = toHex(sha256(new TextEncoder().encode(counterLine(id, value))));
-  return `${digest}  /tmp/counter-${id.toString(16)}\n`;
+function counterId(id: number, tpm: CounterFormat): string {
+  return id.toString(tpm === "1.2" ? 10 : 16);
+}
+
+export function formatRollback(id: number, value: bigint, tpm: CounterFormat = "2.0"): string {
+  const digest = toHex(sha256(new TextEncoder().encode(counterLine(id, value, tpm))));
+  return `${digest}  /tmp/counter-${counterId(id, tpm)}\n`;
 }
 
 export interface RollbackRecord {
@@ -105,13 +114,14 @@ export interface RollbackRecord {
   digest: string;
 }
 
-export function parseRollback(text: string): RollbackRecord {
+export function parseRollback(text: string, tpm: CounterFormat = "2.0"): RollbackRecord {
   const lines = parseHashLines(text, "kexec_rollback.txt");
-  const m = lines.length === 1 ? /^\/tmp\/counter-([0-9a-f]{1,8})$/.exec(lines[0]!.path) : null;
+  const pattern = tpm === "1.2" ? /^\/tmp\/counter-([0-9]{1,10})$/ : /^\/tmp\/counter-([0-9a-f]{1,8})$/;
+  const m = lines.length === 1 ? pattern.exec(lines[0]!.path) : null;
   if (!m) throw new ListFormatError("kexec_rollback.txt is not one `<sha256>  /tmp/counter-<id>` line");
-  return { id: parseInt(m[1]!, 16), digest: lines[0]!.digest };
+  return { id: parseInt(m[1]!, tpm === "1.2" ? 10 : 16), digest: lines[0]!.digest };
 }
 
-export function rollbackMatches(record: RollbackRecord, value: bigint): boolean {
-  return toHex(sha256(new TextEncoder().encode(counterLine(record.id, value)))) === record.digest;
+export function rollbackMatches(record: RollbackRecord, value: bigint, tpm: CounterFormat = "2.0"): boolean {
+  return toHex(sha256(new TextEncoder().encode(counterLine(record.id, value, tpm)))) === record.digest;
 }

@@ -5,7 +5,7 @@ import { constants, createCipheriv, createECDH, createHmac, generateKeyPairSync,
 import { cfb128, encryptBlock, expandKey128 } from "../../tpm/crypto/aes.ts";
 import { rsaOaepEncrypt } from "../../tpm/crypto/rsa.ts";
 import { ecdhEphemeral, onCurve } from "../../tpm/crypto/p256.ts";
-import { kdfa, kdfe, sha256 } from "../../tpm/crypto/hash.ts";
+import { hmacSha1, kdfa, kdfe, sha256 } from "../../tpm/crypto/hash.ts";
 import { TpmArgumentError, TpmFormatError } from "../../tpm/errors.ts";
 import { fromHex, toHex, utf8 } from "../../tpm/bytes.ts";
 
@@ -35,6 +35,25 @@ test("RSA-OAEP (SHA-256, label SECRET) decrypts with node:crypto; too long is re
   const pt = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256", oaepLabel: label }, ct);
   assert.deepEqual(pt, salt);
   assert.throws(() => rsaOaepEncrypt(n, 0, new Uint8Array(200), label, randomBytes(32)), TpmArgumentError);
+});
+
+test("RSA-OAEP (SHA-1, label TCPA) as TPM_TakeOwnership needs decrypts with node:crypto; a wrong seed length is refused", () => {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const n = Buffer.from((publicKey.export({ format: "jwk" }) as { n: string }).n, "base64url");
+  const auth = randomBytes(20);
+  const ct = rsaOaepEncrypt(n, 0, auth, Buffer.from("TCPA"), randomBytes(20), "sha1");
+  const pt = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha1", oaepLabel: Buffer.from("TCPA") }, ct);
+  assert.deepEqual(pt, auth);
+  assert.throws(() => rsaOaepEncrypt(n, 0, auth, Buffer.from("TCPA"), randomBytes(32), "sha1"), TpmArgumentError);
+});
+
+test("HMAC-SHA1 equals node:crypto over split parts", () => {
+  for (const len of [0, 20, 64, 65, 200]) {
+    const key = randomBytes(len);
+    const a = randomBytes(33);
+    const b = randomBytes(7);
+    assert.equal(toHex(hmacSha1(key, a, b)), createHmac("sha1", key).update(a).update(b).digest("hex"));
+  }
 });
 
 test("P-256 ECDH agrees with node:crypto; a point off the curve is refused", () => {

@@ -38,7 +38,7 @@ export interface Scenario {
 
 const NONCE_SEED = 0x5eed;
 
-class RecordTransport implements Transport {
+export class RecordTransport implements Transport {
   readonly resourceManaged = false;
   responses: Uint8Array[] = [];
   constructor(private readonly inner: Transport) {}
@@ -52,7 +52,7 @@ class RecordTransport implements Transport {
   }
 }
 
-class ReplayTransport implements Transport {
+export class ReplayTransport implements Transport {
   readonly resourceManaged = false;
   private i = 0;
   constructor(private readonly responses: Uint8Array[]) {}

@@ -1,9 +1,11 @@
-// The minimal TPM 1.2 backend against swtpm in TPM 1.2 mode (the qemu-tpm1 board).
+// The TPM 1.2 backend against a fresh swtpm in TPM 1.2 mode (the qemu-tpm1 board): no endorsement key, no owner.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { startSwtpm, type Swtpm } from "../support/swtpm.ts";
-import { openTpm, TpmNotSupportedError, TpmArgumentError, type Tpm } from "../../tpm/index.ts";
+import { openTpm, TpmArgumentError, TpmError, TpmResponseError, type Tpm } from "../../tpm/index.ts";
+import type { Tpm12Backend } from "../../tpm/tpm12/backend.ts";
+import { TPM_PHYSICAL_PRESENCE_PRESENT } from "../../tpm/tpm12/constants.ts";
 import { RecordingTransport } from "../../tpm/transport/recorder.ts";
 
 const sha1 = (...parts: (string | Uint8Array)[]) => {
@@ -54,11 +56,20 @@ test("extend uses SHA-1(data) and returns the new value", async () => {
   assert.deepEqual((await tpm.pcrRead([16])).get(16), after);
 });
 
-test("sealing and the rest say they are not supported on TPM 1.2 yet", async () => {
-  await assert.rejects(tpm.seal(new Uint8Array(20), { handle: 0x4d47, pcrs: [0] }), TpmNotSupportedError);
-  await assert.rejects(tpm.unseal({ handle: 0x4d47, pcrs: [0] }), /not supported on TPM 1.2 yet/);
-  await assert.rejects(tpm.counterCreate(), TpmNotSupportedError);
-  await assert.rejects(tpm.reset({ ownerPassphrase: "x" }), TpmNotSupportedError);
+test("reset on a TPM without an endorsement key says so", async () => {
+  const refused = await tpm.reset({ ownerPassphrase: "x" }).then(() => null, (e: unknown) => e);
+  assert.ok(refused instanceof TpmError && !(refused instanceof TpmResponseError), `expected a TpmError sentence, got ${String(refused)}`);
+  assert.match(refused.message, /no endorsement key, so it cannot take an owner/);
+  assert.equal((await (tpm as Tpm12Backend).cmd.stclearFlags()).physicalPresence, false, "a failed reset does not leave presence asserted");
+  await assert.rejects(tpm.reset({ ownerPassphrase: "" }), TpmArgumentError);
+});
+
+test("finalize locks physical presence off: the OS can no longer assert it to clear the TPM", async () => {
+  await tpm.finalize();
+  const cmd = (tpm as Tpm12Backend).cmd;
+  assert.deepEqual(await cmd.stclearFlags(), { deactivated: false, physicalPresence: false, physicalPresenceLock: true });
+  await assert.rejects(cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_PRESENT), TpmResponseError);
+  await assert.rejects(tpm.reset({ ownerPassphrase: "x" }), /physical presence cannot be asserted/);
   await tpm.finalize();
 });
 

@@ -23,6 +23,13 @@ export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array 
   return h.digest();
 }
 
+/** TPM 1.2 authorization HMACs (Part 1, 13.6) and the OSAP shared secret. */
+export function hmacSha1(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  const h = hmac.create(nobleSha1, key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
 /** KDFa with SHA-256 in counter mode; the label gets its terminating NUL here. */
 export function kdfa(key: Uint8Array, label: string, contextU: Uint8Array, contextV: Uint8Array, bits: number): Uint8Array {
   const bytes = Math.ceil(bits / 8);

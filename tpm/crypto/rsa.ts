@@ -1,8 +1,12 @@
-// RSA public-key encryption with OAEP (RFC 8017, SHA-256 and MGF1-SHA-256): how a salt is
-// sent to an RSA storage key in TPM2_StartAuthSession.
+// RSA public-key encryption with OAEP (RFC 8017): with SHA-256 it is how a salt is sent to an
+// RSA storage key in TPM2_StartAuthSession; with SHA-1 and the label "TCPA" it is how
+// TPM_TakeOwnership sends the owner and SRK authorizations to a TPM 1.2's endorsement key.
 import { concat, u32be } from "../bytes.ts";
 import { TpmArgumentError } from "../errors.ts";
-import { sha256 } from "./hash.ts";
+import { sha1, sha256 } from "./hash.ts";
+
+export type OaepHash = "sha256" | "sha1";
+const HASHES = { sha256: { f: sha256, len: 32 }, sha1: { f: sha1, len: 20 } } as const;
 
 export function bytesToBigInt(b: Uint8Array): bigint {
   let v = 0n;
@@ -30,24 +34,26 @@ export function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
   return r;
 }
 
-function mgf1(seed: Uint8Array, length: number): Uint8Array {
-  const out = new Uint8Array(Math.ceil(length / 32) * 32);
-  for (let i = 0, o = 0; o < length; i++, o += 32) out.set(sha256(seed, u32be(i)), o);
+function mgf1(hash: OaepHash, seed: Uint8Array, length: number): Uint8Array {
+  const { f, len } = HASHES[hash];
+  const out = new Uint8Array(Math.ceil(length / len) * len);
+  for (let i = 0, o = 0; o < length; i++, o += len) out.set(f(seed, u32be(i)), o);
   return out.slice(0, length);
 }
 
-/** RSAES-OAEP-ENCRYPT; `seed` is 32 random bytes. */
-export function rsaOaepEncrypt(modulus: Uint8Array, exponent: number, message: Uint8Array, label: Uint8Array, seed: Uint8Array): Uint8Array {
+/** RSAES-OAEP-ENCRYPT; `seed` has the hash's length (32 or 20 random bytes). */
+export function rsaOaepEncrypt(modulus: Uint8Array, exponent: number, message: Uint8Array, label: Uint8Array, seed: Uint8Array, hash: OaepHash = "sha256"): Uint8Array {
   const k = modulus.length;
-  const hLen = 32;
+  const { f, len: hLen } = HASHES[hash];
+  if (seed.length !== hLen) throw new TpmArgumentError(`an OAEP seed for ${hash} has ${hLen} bytes, not ${seed.length}`);
   if (message.length > k - 2 * hLen - 2) throw new TpmArgumentError(`message of ${message.length} bytes too long for RSA-OAEP with a ${k * 8}-bit key`);
   const db = new Uint8Array(k - hLen - 1);
-  db.set(sha256(label));
+  db.set(f(label));
   db[k - hLen - 1 - message.length - 1] = 1;
   db.set(message, k - hLen - 1 - message.length);
-  const dbMask = mgf1(seed, db.length);
+  const dbMask = mgf1(hash, seed, db.length);
   for (let i = 0; i < db.length; i++) db[i] = db[i]! ^ dbMask[i]!;
-  const seedMask = mgf1(db, hLen);
+  const seedMask = mgf1(hash, db, hLen);
   const maskedSeed = seed.map((b, i) => b ^ seedMask[i]!);
   const em = concat(Uint8Array.of(0), maskedSeed, db);
   const n = bytesToBigInt(modulus);

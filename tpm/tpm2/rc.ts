@@ -1,6 +1,7 @@
 // Response codes: every code a TPM 2.0 can answer, decoded to its spec name and a sentence
 // a recovery-shell operator can act on (Part 2, 6.6).
 import { TpmResponseError } from "../errors.ts";
+import { TPM12_RC } from "../tpm12/rc.ts";
 
 const FMT0: Record<number, [string, string]> = {
   0x000: ["TPM_RC_INITIALIZE", "the TPM has not been started (TPM2_Startup missing)"],
@@ -92,18 +93,6 @@ const WARN: Record<number, [string, string]> = {
   0x023: ["TPM_RC_NV_UNAVAILABLE", "the command may require writing of NV and NV is not current accessible"],
 };
 
-const TPM12: Record<number, [string, string]> = {
-  0x01: ["TPM_AUTHFAIL", "authentication failed"],
-  0x02: ["TPM_BADINDEX", "the index to a PCR, DIR or other register is incorrect"],
-  0x03: ["TPM_BAD_PARAMETER", "one or more parameter is bad"],
-  0x06: ["TPM_DEACTIVATED", "the TPM is deactivated"],
-  0x07: ["TPM_DISABLED", "the TPM is disabled"],
-  0x09: ["TPM_FAIL", "the operation failed"],
-  0x0a: ["TPM_BAD_ORDINAL", "the ordinal was unknown or inconsistent"],
-  0x1e: ["TPM_BADTAG", "the tag value sent for a command is invalid"],
-  0x26: ["TPM_INVALID_POSTINIT", "the TPM has not been started (TPM_Startup missing)"],
-  0x800: ["TPM_RETRY", "the TPM is too busy to respond to the command immediately; the command must be resent"],
-};
 
 export interface DecodedRc {
   name: string;
@@ -131,7 +120,7 @@ export function decodeRc(rc: number): DecodedRc {
     const [name, sentence] = table[code] ?? [`TPM_RC_0x${rc.toString(16)}`, "unknown response code"];
     return { name, sentence, base: (rc & 0x900) | code };
   }
-  const [name, sentence] = TPM12[rc & 0xfff] ?? [`TPM_RC_0x${rc.toString(16)}`, "unknown TPM 1.2 response code"];
+  const [name, sentence] = TPM12_RC[rc & 0xfff] ?? [`TPM_RC_0x${rc.toString(16)}`, "unknown TPM 1.2 response code"];
   return { name, sentence, base: rc };
 }
 

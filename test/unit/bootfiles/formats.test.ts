@@ -62,6 +62,23 @@ test("the rollback file is sha256sum of Heads' counter file", () => {
   rmSync(dirname(dir), { recursive: true });
 });
 
+test("TPM 1.2 rollback: tpmtotp's `<decimal id>: <TPM_COUNTER_VALUE hex>` line, sha256sum-ed under its decimal name", () => {
+  const dir = makeBoot();
+  const value = 0x000ebaddecaf0000002an;
+  const id = 12;
+  assert.equal(counterLine(id, value, "1.2"), "12: 000ebaddecaf0000002a\n");
+  writeFileSync(join(dir, "counter-12"), counterLine(id, value, "1.2"));
+  const oracle = sh(["sha256sum", join(dir, "counter-12")], dir).toString().split(" ")[0];
+  const text = formatRollback(id, value, "1.2");
+  assert.equal(text, `${oracle}  /tmp/counter-12\n`);
+  const rec = parseRollback(text, "1.2");
+  assert.equal(rec.id, 12, "the file name's id is decimal on 1.2 (0x12 would be 18)");
+  assert.ok(rollbackMatches(rec, value, "1.2"));
+  assert.ok(!rollbackMatches(rec, value + 1n, "1.2"));
+  assert.throws(() => parseRollback(`${oracle}  /tmp/counter-1a\n`, "1.2"), ListFormatError);
+  rmSync(dirname(dir), { recursive: true });
+});
+
 test("names Heads refuses are refused with a typed error", () => {
   for (const bad of ["new\nline", "back\\slash", "tab\there", "caf\u00e9", "del\x7f", "\ufffdbroken"]) {
     const boot = makeBoot();
