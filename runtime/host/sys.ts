@@ -67,6 +67,8 @@ export interface Sys {
   readFile(path: string): Uint8Array;
   readText(path: string): string;
   writeFile(path: string, data: Uint8Array | string, mode?: number): void;
+  /** Appends to an existing file (an OS initrd copy gets the disk-key cpio this way, never read whole). */
+  appendFile(path: string, data: Uint8Array): void;
   rename(from: string, to: string): void;
   remove(path: string): void;
   mkdir(path: string, mode?: number): void;

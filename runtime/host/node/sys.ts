@@ -116,6 +116,16 @@ export function createNodeSys(): Sys {
     readFile: (path) => wrap(path, () => new Uint8Array(fs.readFileSync(path))),
     readText: (path) => wrap(path, () => fs.readFileSync(path, "utf8")),
     writeFile: (path, data, mode) => wrap(path, () => fs.writeFileSync(path, data, { mode: mode ?? 0o644 })),
+    // As on QuickJS: O_APPEND without O_CREAT, so a missing file is an error, not a new file.
+    appendFile: (path, data) =>
+      wrap(path, () => {
+        const fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND);
+        try {
+          fs.writeSync(fd, data);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }),
     rename: (from, to) => wrap(from, () => fs.renameSync(from, to)),
     remove: (path) => wrap(path, () => fs.rmSync(path, { recursive: true, force: true })),
     // As on QuickJS: an existing directory is fine, missing parents are not created.

@@ -338,6 +338,14 @@ export function createQuickJsSys(): Sys {
         os.close(fd);
       }
     },
+    appendFile(path, data) {
+      const fd = check(`open ${path}`, path, os.open(path, os.O_WRONLY | os.O_APPEND));
+      try {
+        writeAll(fd, data, `write ${path}`, path);
+      } finally {
+        os.close(fd);
+      }
+    },
     rename(from, to) {
       check(`rename ${from} to ${to}`, from, os.rename(from, to));
     },
