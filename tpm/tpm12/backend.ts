@@ -55,6 +55,8 @@ export class Tpm12Backend implements Tpm {
   counterCreate = notYet("counter create");
   counterRead = notYet("counter read");
   counterIncrement = notYet("counter increment");
+  counters = notYet("counter list");
+  slotInUse = notYet("NV index lookup");
   nvDefine = notYet("NV define");
   nvRead = notYet("NV read");
   nvWrite = notYet("NV write");
