@@ -12,8 +12,9 @@ import { dirname, join } from "node:path";
 import { openTpm } from "../../../tpm/index.ts";
 import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { ScriptedPrompt, type ScriptedAnswer, type TranscriptEntry } from "../../../ui/scripted-prompt.ts";
-import { plainUi } from "../../../runtime/flows/context.ts";
+import { plainUi, type AttestationProvider, type FlowContext } from "../../../runtime/flows/context.ts";
 import { startFlows, startupScreens } from "../../../runtime/flows/boot.ts";
+import { mainMenu } from "../../../runtime/flows/main-menu.ts";
 import { oemResetWizard } from "../../../runtime/flows/oem-reset/wizard.ts";
 import { INCOMPLETE_TITLE, NO_OWNER_TITLE, SIGNED_BEFORE_TITLE, UNKNOWN_OWNER_TITLE } from "../../../runtime/flows/ownership.ts";
 import { PENDING_FILE } from "../../../runtime/flows/oem-reset/pending.ts";
@@ -67,11 +68,14 @@ function ownedMachine(): Machine {
   return { boot, rom, tpm, version: "2.0" };
 }
 
-/**
- * Powers the machine on (a fresh initramfs root, the TPM's PCRs reset), runs `body` on the
- * flow context, and powers it off again; `keyring` is a key the firmware carries.
- */
-async function powerOn<T>(m: Machine, prompt: ScriptedPrompt, body: (ctx: Awaited<ReturnType<typeof startFlows>>) => Promise<T>, keyring?: string): Promise<T> {
+interface PowerOnOptions {
+  /** A key the firmware carries (as a board built with one does). */
+  keyring?: string;
+  attestation?: AttestationProvider;
+}
+
+/** Powers the machine on (a fresh initramfs root, the TPM's PCRs reset), runs `body` on the flow context, and powers it off again. */
+async function powerOn<T>(m: Machine, prompt: ScriptedPrompt, body: (ctx: FlowContext) => Promise<T>, { keyring, attestation }: PowerOnOptions = {}): Promise<T> {
   const root = makeRoot(m.rom ? CONFIG : "");
   dirs.push(root);
   cpSync(m.boot, join(root, "boot"), { recursive: true });
@@ -82,7 +86,7 @@ async function powerOn<T>(m: Machine, prompt: ScriptedPrompt, body: (ctx: Awaite
   }
   const sw = await startSwtpm(m.version, m.tpm);
   running.push(sw);
-  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, attestation, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
     return await body(ctx);
   } finally {
@@ -99,7 +103,7 @@ async function powerOn<T>(m: Machine, prompt: ScriptedPrompt, body: (ctx: Awaite
 /** The startup screens the firmware shows before its main menu. */
 async function startup(m: Machine, answers: ScriptedAnswer[], keyring?: string): Promise<ScriptedPrompt> {
   const prompt = new ScriptedPrompt(answers);
-  await powerOn(m, prompt, (ctx) => startupScreens(ctx, true), keyring);
+  await powerOn(m, prompt, (ctx) => startupScreens(ctx, true), { keyring });
   prompt.assertDone();
   return prompt;
 }
@@ -275,4 +279,24 @@ test("a TPM that cannot say whether it was owned (TPM 1.2): the screen says so a
   assert.match(menu.text!, /^TOTP: not supported on TPM 1\.2 yet \|/);
   assert.match(menu.text!, /cannot be read \(counter list is not supported on TPM 1\.2 yet\)/);
   assert.deepEqual(keys(menu), ["m", "F", "x"]);
+});
+
+test("the main menu after the screen keeps its HOTP result (no second dongle check) and shows a fresh TOTP code", async () => {
+  let totpReads = 0;
+  let hotpChecks = 0;
+  const attestation: AttestationProvider = {
+    status: async () => ({ code: String(100000 + ++totpReads), expiresAt: Date.now() + 30_000 }),
+    hotp: async () => `Success ${++hotpChecks}`,
+  };
+  const prompt = new ScriptedPrompt([{ menu: "m" }, { menu: "p" }]);
+  await powerOn(blankMachine(), prompt, async (ctx) => {
+    const startup = await startupScreens(ctx, true);
+    assert.equal(startup.kind, "menu");
+    return mainMenu(ctx, startup.kind === "menu" ? startup.shown : null);
+  }, { attestation });
+  const menus = prompt.transcript.filter((e): e is Menu => e.kind === "menu");
+  assert.deepEqual(menus.map((e) => e.title), [NO_OWNER_TITLE, "Test Board | Acme Boot Menu"]);
+  assert.match(menus[0]!.text!, /^TOTP: 100001 \| HOTP: Success 1\n/);
+  assert.match(menus[1]!.text!, /TOTP: 100002 \| HOTP: Success 1$/);
+  assert.equal(hotpChecks, 1, "the dongle was checked once");
 });
