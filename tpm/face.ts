@@ -79,6 +79,14 @@ export interface Tpm {
    */
   counterRead(id: number): Promise<bigint>;
   counterIncrement(id: number): Promise<bigint>;
+  /**
+   * The monotonic counters defined in the owner's NV range (Heads' rollback counters among
+   * them). Defining or removing one takes owner authorization, so the list tells what the TPM's
+   * owner did, whatever a disk says.
+   */
+  counters(): Promise<number[]>;
+  /** Whether something is stored at the slot (a sealed secret, say), without touching it. */
+  slotInUse(handle: number): Promise<boolean>;
   nvDefine(index: number, size: number, options?: NvDefineOptions): Promise<void>;
   nvRead(index: number, size?: number, auth?: Secret): Promise<Uint8Array>;
   nvWrite(index: number, data: Uint8Array, auth?: Secret): Promise<void>;

@@ -278,6 +278,7 @@ export function createInkPrompt(options: InkPromptOptions): InkPrompt {
           <Menu
             title={o.title}
             text={o.text}
+            tone={o.tone}
             items={items}
             allowBack={o.allowBack}
             rows={Math.max(3, room)}

@@ -30,6 +30,8 @@ export interface MenuOptions<T> {
   title: string;
   text?: string;
   items: MenuItem<T>[];
+  /** As a message's: a menu that reports a problem is drawn in its colour, its title led by the word. */
+  tone?: Tone;
   /** Escape answers "back". */
   allowBack?: boolean;
   /**

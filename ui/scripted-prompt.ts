@@ -39,6 +39,7 @@ export type TranscriptEntry =
     kind: "menu";
     title: string;
     text?: string;
+    tone?: Tone;
     items: ShownItem[];
     /** A live menu's items after each update, in order; absent when they never changed. */
     updates?: ShownItem[][];
@@ -189,7 +190,7 @@ export class ScriptedPrompt implements Prompt {
       shown.close();
     }
     const updates = shown.updates.map(view);
-    this.transcript.push({ kind: "menu", title: o.title, text: o.text, items: view(o.items), ...(updates.length > 0 ? { updates } : {}), allowBack: !!o.allowBack, answer: key });
+    this.transcript.push({ kind: "menu", title: o.title, text: o.text, ...(o.tone ? { tone: o.tone } : {}), items: view(o.items), ...(updates.length > 0 ? { updates } : {}), allowBack: !!o.allowBack, answer: key });
     const items = shown.items;
     if (key === "back") {
       if (!o.allowBack) throw new InvalidAnswerError("menu", o.title, "this menu has no way back");

@@ -18,7 +18,7 @@ import { createAttestation } from "./attestation.ts";
 import { liveTotpUi } from "./live-totp.ts";
 import { attestationAtStartup } from "./totp-failure.ts";
 import { mainMenu } from "./main-menu.ts";
-import { offerOwnership, offerToFinishReset } from "./ownership.ts";
+import { ownershipAtStartup, type OwnershipOutcome } from "./ownership.ts";
 import { measureBoot } from "./measurement.ts";
 import { prepareForPowerChange, type PowerChoice } from "./power.ts";
 
@@ -76,21 +76,27 @@ export async function startFlows(sys: Sys, ui: FlowUi, options: BootFlowOptions)
   return ctx;
 }
 
+/**
+ * What gui-init shows once before its first main menu, in its order: why the ROM's files are
+ * not in use, the TOTP/HOTP check, then, with `ownership`, the ownership screen. The TOTP/HOTP
+ * status comes before any offer, so no note on /boot can lead the owner past it.
+ */
+export async function startupScreens(ctx: FlowContext, ownership: boolean): Promise<OwnershipOutcome> {
+  if (ctx.romProblem) await ctx.ui.prompt.message({ title: "The settings in the ROM could not be used", text: ctx.romProblem, tone: "error" });
+  await attestationAtStartup(ctx);
+  return ownership ? ownershipAtStartup(ctx) : { kind: "menu", shown: null };
+}
+
 /** Runs the menus until the user chooses power off (or reboot from the error screen); the TPM is shut down on the way out. */
 export async function runBootFlow(ctx: FlowContext): Promise<PowerChoice> {
   let checked = false;
   const choice = await guarded(ctx, async () => {
-    // gui-init checks the TOTP once, before its first main menu; an error screen's "menu" goes straight back to the menu.
-    if (!checked) {
-      checked = true;
-      // An interrupted reset explains what follows it (a half-written ROM, a TOTP that fails), so it comes first.
-      if (ctx.firmware && (await offerToFinishReset(ctx)) === "reboot") return "reboot";
-      if (ctx.romProblem) await ctx.ui.prompt.message({ title: "The settings in the ROM could not be used", text: ctx.romProblem, tone: "error" });
-      await attestationAtStartup(ctx);
-      // Only as the firmware: from a shell on a host, "OEM reset" would clear the host's own TPM.
-      if (ctx.firmware && (await offerOwnership(ctx)) === "reboot") return "reboot";
-    }
-    return mainMenu(ctx);
+    // An error screen's "menu" goes straight back to the menu.
+    if (checked) return mainMenu(ctx);
+    checked = true;
+    // Only as the firmware: from a shell on a host, "OEM reset" would clear the host's own TPM.
+    const startup = await startupScreens(ctx, ctx.firmware);
+    return startup.kind === "reboot" ? "reboot" : mainMenu(ctx, startup.shown);
   });
   const problem = await prepareForPowerChange(ctx);
   ctx.ui.close();

@@ -22,18 +22,22 @@ export interface AttestationView {
   hotp: string;
 }
 
+/** The TOTP code, or why there is none; the provider's failure is shown, never thrown. */
+async function readTotp(ctx: FlowContext): Promise<TotpStatus> {
+  if (!ctx.attestation) return { error: NOT_CONFIGURED };
+  try {
+    return (await ctx.attestation.status()) ?? { error: NOT_CONFIGURED };
+  } catch (error) {
+    return { error: `error (${describeError(error)})` };
+  }
+}
+
 /** Asks the attestation provider; its failure is shown as the TOTP's state, never thrown. */
 export async function readAttestation(ctx: FlowContext): Promise<AttestationView> {
-  if (!ctx.attestation) return { totp: { error: NOT_CONFIGURED }, hotp: NOT_CONFIGURED };
-  let totp: TotpStatus;
-  try {
-    totp = (await ctx.attestation.status()) ?? { error: NOT_CONFIGURED };
-  } catch (error) {
-    totp = { error: `error (${describeError(error)})` };
-  }
+  const totp = await readTotp(ctx);
   let hotp = NOT_CONFIGURED;
   try {
-    hotp = (await ctx.attestation.hotp?.()) ?? NOT_CONFIGURED;
+    hotp = (await ctx.attestation?.hotp?.()) ?? NOT_CONFIGURED;
   } catch (error) {
     hotp = `error (${describeError(error)})`;
   }
@@ -45,15 +49,19 @@ export function attestationLine(view: AttestationView): string {
   return `TOTP: ${totp} | HOTP: ${view.hotp}`;
 }
 
-function headerStatus(ctx: FlowContext, view: AttestationView): Status {
+export function headerStatus(ctx: FlowContext, view: AttestationView): Status {
   // Green only when the TOTP secret unsealed; without a provider nothing vouches for the firmware.
   const { integrity, reason } = ctx.attestation?.integrity?.() ?? { integrity: "unknown", reason: "not verified yet" };
   return { board: boardName(ctx.config), integrity, reason, totp: view.totp, hotp: view.hotp };
 }
 
-/** Loops until the user chooses to power off; the caller does it. */
-export async function mainMenu(ctx: FlowContext): Promise<PowerChoice> {
-  let view = await readAttestation(ctx);
+/**
+ * Loops until the user chooses to power off; the caller does it. `shown` is what a startup
+ * screen showed: its HOTP result stands (each check moves the dongle's counter on), the TOTP
+ * is read again since the code may have expired while that screen waited.
+ */
+export async function mainMenu(ctx: FlowContext, shown?: AttestationView | null): Promise<PowerChoice> {
+  let view = shown && !takeAttestationChange(ctx) ? { ...shown, totp: await readTotp(ctx) } : await readAttestation(ctx);
   for (;;) {
     const prompt = ctx.ui.prompt;
     prompt.setStatus(headerStatus(ctx, view));

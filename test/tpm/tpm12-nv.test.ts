@@ -45,7 +45,9 @@ test("an NV area larger than the TPM's space is refused as TPM_NOSPACE with the 
 
 test("counter: created with the owner passphrase and Heads' label, moves by one per increment", async () => {
   await assert.rejects(tpm.counterCreate({ ownerPassphrase: "wrong" }), TpmOwnerAuthError);
+  const before = await tpm.counters();
   const id = await tpm.counterCreate({ ownerPassphrase: OWNER });
+  assert.deepEqual(await tpm.counters(), [...before, id], "the owner's new counter is listed (the ownership evidence)");
   const start = await tpm.counterRead(id);
   assert.equal(start >> 32n, 0x000ebaddecafn, "tag TPM_TAG_COUNTER_VALUE and label 3135106223");
   const next = await tpm.counterIncrement(id);

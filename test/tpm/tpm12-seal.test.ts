@@ -41,6 +41,8 @@ test("seal to PCRs 0,1,2,3,7 at NV 0x4d47 unseals; PCR 7 extended is refused nam
   const secret = new Uint8Array(20).map((_, i) => i + 1);
   const sealedTo = await tpm.pcrRead(TOTP.pcrs);
   await tpm.seal(secret, { ...TOTP, ownerPassphrase: OWNER });
+  assert.equal(await tpm.slotInUse(TOTP.handle), true);
+  assert.equal(await tpm.slotInUse(0x4d00), false);
   rec.reset();
   assert.deepEqual(await tpm.unseal(TOTP), secret);
   assert.deepEqual(rec.names(), ["TPM_GetCapability", "TPM_NV_ReadValue", "TPM_OIAP", "TPM_OIAP", "TPM_Unseal"]);

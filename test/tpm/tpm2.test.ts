@@ -205,6 +205,26 @@ describe("ownership, sealing and counters", () => {
     await assert.rejects(tpm.counterRead(id), TpmResponseError);
   });
 
+  test("counters lists counter indices only; slotInUse follows seal and destroy", async () => {
+    const ordinary = 0x01500002;
+    await tpm.nvDefine(ordinary, 8, { ownerPassphrase: "owner pass" });
+    const id = await tpm.counterCreate({ ownerPassphrase: "owner pass" });
+    try {
+      const listed = await tpm.counters();
+      assert.ok(listed.includes(id), `counter 0x${id.toString(16)} is listed: ${listed.map((i) => i.toString(16))}`);
+      assert.ok(!listed.includes(ordinary), "an ordinary NV index is no counter");
+    } finally {
+      await tpm.nvUndefine(id, "owner pass");
+      await tpm.nvUndefine(ordinary, "owner pass");
+    }
+    assert.ok(!(await tpm.counters()).includes(id), "an undefined counter is gone from the list");
+
+    await tpm.seal(text("slot"), { handle: 0x4d49, pcrs: [0], ownerPassphrase: "owner pass" });
+    assert.equal(await tpm.slotInUse(0x4d49), true);
+    await tpm.destroy(0x4d49, "owner pass");
+    assert.equal(await tpm.slotInUse(0x4d49), false);
+  });
+
   test("NV define, write, read back, undefine", async () => {
     const index = 0x01500001;
     await tpm.nvDefine(index, 700, { ownerPassphrase: "owner pass" });

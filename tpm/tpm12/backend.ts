@@ -38,6 +38,8 @@ export function authOf(passphrase: Secret | undefined): Uint8Array {
 /** Heads' counters take an empty counter passphrase (tpmr counter_create -pwdc ''). */
 const COUNTER_AUTH = sha1(new Uint8Array(0));
 
+const COUNTER_IDS_PROBED = 8;
+
 export class Tpm12Backend implements Tpm {
   readonly version = "1.2" as const;
   readonly pcrSize = 20;
@@ -189,6 +191,27 @@ export class Tpm12Backend implements Tpm {
    * Without an index passphrase writing needs the owner passphrase (TPM_NV_PER_OWNERWRITE);
    * with one, writing needs it (TPM_NV_PER_AUTHWRITE). Reading is free either way.
    */
+  // TPM_CAP_HANDLE lists only the counter incremented this boot, so each id is probed:
+  // TPM_ReadCounter needs no authorization and answers TPM_BAD_COUNTER for an unused id.
+  // The spec's minimum is 4 counters; real parts and swtpm number them from 0.
+  async counters(): Promise<number[]> {
+    const found: number[] = [];
+    for (let id = 0; id < COUNTER_IDS_PROBED; id++) {
+      try {
+        await this.cmd.readCounter(id);
+        found.push(id);
+      } catch (e) {
+        if (!(e instanceof TpmResponseError) || e.rc !== RC12.BAD_COUNTER) throw refusal()(e);
+      }
+    }
+    return found;
+  }
+
+  /** On 1.2 a slot is an NV index; defining one takes owner authorization. */
+  async slotInUse(handle: number): Promise<boolean> {
+    return (await this.cmd.nvPublic(handle)) !== null;
+  }
+
   async nvDefine(index: number, size: number, options: NvDefineOptions = {}): Promise<void> {
     checkNvIndex(index);
     if (!Number.isInteger(size) || size < 1 || size > 0xffff) throw new TpmArgumentError(`an NV area has 1 to 65535 bytes, not ${size}`);

@@ -9,6 +9,7 @@ import { sha256 } from "../crypto/hash.ts";
 import {
   ALG,
   HR_HMAC_SESSION,
+  HR_NV_INDEX,
   HR_PERSISTENT,
   HR_POLICY_SESSION,
   HR_TRANSIENT,
@@ -165,6 +166,10 @@ export class Tpm2Backend implements Tpm {
     return list[0] === handle;
   }
 
+  slotInUse(handle: number): Promise<boolean> {
+    return this.exists(Tpm2Backend.persistentHandle(handle));
+  }
+
   async unseal(options: UnsealOptions): Promise<Uint8Array> {
     for (const p of options.pcrs) checkPcr(p);
     const handle = Tpm2Backend.persistentHandle(options.handle);
@@ -231,6 +236,15 @@ export class Tpm2Backend implements Tpm {
       }
     }
     throw new TpmError("could not find a free NV index for the counter");
+  }
+
+  async counters(): Promise<number[]> {
+    const out: number[] = [];
+    for (const index of await this.cmd.getHandles(HR_NV_INDEX)) {
+      const { area } = await this.cmd.nvReadPublic(index);
+      if ((area.attributes & NV.TPM_NT) === NV.COUNTER) out.push(index);
+    }
+    return out;
   }
 
   async counterRead(id: number): Promise<bigint> {

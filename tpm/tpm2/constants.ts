@@ -132,7 +132,9 @@ export const NV = {
   OWNERWRITE: 0x2,
   AUTHWRITE: 0x4,
   POLICYWRITE: 0x8,
+  /** TPM_NT_COUNTER in the TPM_NT field (bits 7:4), which says what kind of index it is. */
   COUNTER: 0x10,
+  TPM_NT: 0xf0,
   POLICY_DELETE: 0x400,
   WRITELOCKED: 0x800,
   WRITEALL: 0x1000,

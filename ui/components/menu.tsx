@@ -3,7 +3,8 @@
 import { Box, Text } from "ink";
 import { useKeyMachine, useUi, type Step } from "../context.ts";
 import type { Key } from "../keys.ts";
-import type { MenuItem } from "../prompt.ts";
+import type { MenuItem, Tone } from "../prompt.ts";
+import { TONE_COLOR, TONE_WORD } from "./message.tsx";
 
 export interface MenuState<T> {
   /** The list `index` and `first` count in; a live menu's items may have changed since. */
@@ -102,6 +103,7 @@ export function menuStep<T>(
 export interface MenuProps<T> {
   title: string;
   text?: string;
+  tone?: Tone;
   /** A live menu is drawn again with new items; the highlight follows them (followItems). */
   items: MenuItem<T>[];
   allowBack?: boolean;
@@ -112,7 +114,7 @@ export interface MenuProps<T> {
   onDone?: (result: MenuResult<T>) => void;
 }
 
-export function Menu<T>({ title, text, items, allowBack = false, rows = items.length, initialIndex, onDone }: MenuProps<T>) {
+export function Menu<T>({ title, text, tone = "info", items, allowBack = false, rows = items.length, initialIndex, onDone }: MenuProps<T>) {
   const { color } = useUi();
   const visible = Math.max(1, rows);
   // A live menu's items change under the state the keys left; it is followed onto them here.
@@ -129,7 +131,7 @@ export function Menu<T>({ title, text, items, allowBack = false, rows = items.le
   const below = items.length - state.first - shown.length;
   return (
     <Box flexDirection="column">
-      <Text bold>{title}</Text>
+      <Text bold color={color && tone !== "info" ? TONE_COLOR[tone] : undefined}>{`${TONE_WORD[tone]}${title}`}</Text>
       {text ? <Text>{text}</Text> : null}
       <Box flexDirection="column" marginTop={1}>
         {state.first > 0 ? <Text dimColor>{`    ^ ${state.first} more above`}</Text> : null}

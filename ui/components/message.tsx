@@ -8,9 +8,9 @@ export function acknowledgeStep(key: Key): Step<null, true> {
   return key.name === "enter" || key.name === "escape" ? { state: null, done: true, result: true } : { state: null };
 }
 
-const TONE_COLOR: Record<Tone, string> = { info: "cyan", success: "green", warning: "yellow", error: "red" };
+export const TONE_COLOR: Record<Tone, string> = { info: "cyan", success: "green", warning: "yellow", error: "red" };
 // The word carries the meaning on a monochrome console.
-const TONE_WORD: Record<Tone, string> = { info: "", success: "OK: ", warning: "WARNING: ", error: "ERROR: " };
+export const TONE_WORD: Record<Tone, string> = { info: "", success: "OK: ", warning: "WARNING: ", error: "ERROR: " };
 
 export interface MessageProps {
   title: string;

@@ -1,8 +1,11 @@
 // Power cuts during the OEM reset, simulated on Node with swtpm and a cbfstool-made ROM: the
 // Sys stops the wizard dead right after it notes each step in /boot (nothing after that point
-// runs, as when the power goes). The next "boot" must offer "Reset incomplete — start again"
-// naming the step, nothing secret may be in /boot, and starting again must give a machine
-// whose /boot verifies against the new key from the ROM. The QEMU test kills the real board.
+// runs, as when the power goes). The next "boot" must name the step, nothing secret may be in
+// /boot, and starting again must give a machine whose /boot verifies against the new key from
+// the ROM. The note on /boot is unsigned, so it only changes words: until the keyring is in
+// the ROM the machine has no owner and the screen is "Reset incomplete — start again" with the
+// reset first; from then on the ROM says the machine has an owner, so the screen is red and
+// the reset, still offered, is not first. The QEMU test kills the real board.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -14,10 +17,10 @@ import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import type { Sys } from "../../../runtime/host/sys.ts";
 import { ScriptedPrompt, type ScriptedAnswer } from "../../../ui/scripted-prompt.ts";
 import { plainUi } from "../../../runtime/flows/context.ts";
-import { startFlows } from "../../../runtime/flows/boot.ts";
+import { startFlows, startupScreens } from "../../../runtime/flows/boot.ts";
 import { oemResetWizard } from "../../../runtime/flows/oem-reset/wizard.ts";
 import { PENDING_FILE, type ResetStep } from "../../../runtime/flows/oem-reset/pending.ts";
-import { INCOMPLETE_TITLE, offerToFinishReset } from "../../../runtime/flows/ownership.ts";
+import { INCOMPLETE_TITLE, SIGNED_BEFORE_TITLE } from "../../../runtime/flows/ownership.ts";
 import { readRomKeyring } from "../../../runtime/boot/keyring.ts";
 import { verifyBoot } from "../../../runtime/boot/index.ts";
 import { Workdir } from "../../flash/cbfstool.ts";
@@ -32,6 +35,8 @@ const ANSWERS: ScriptedAnswer[] = [
   { menu: "f" }, { input: "/media/privkey.sec" },
 ];
 const STEPS: ResetStep[] = ["tpm", "key", "backup", "rom", "sign", "totp"];
+/** Steps whose note is written once the new keyring is in the ROM. */
+const AFTER_ROM: ReadonlySet<ResetStep> = new Set(["sign", "totp"]);
 const STEP_WORDS: Record<ResetStep, RegExp> = {
   tpm: /resetting the TPM/, key: /making the signing key/, backup: /writing the key backup/, rom: /writing the keyring to the ROM/, sign: /signing \/boot/, totp: /sealing the TOTP secret/,
 };
@@ -115,23 +120,32 @@ for (const step of STEPS) {
       assert.ok(!text.includes(PASSPHRASE), `${file} holds the passphrase`);
       assert.ok(!text.includes("PRIVATE KEY"), `${file} holds a secret key`);
     }
-    // The offer comes first and names the step; starting again with the defaults finishes (swtpm's
+    // The first screen names the step; starting again with the defaults finishes (swtpm's
     // platform hierarchy is open, so the TPM clears without the cut run's owner passphrase).
-    const prompt = await run(second, [{ menu: "F" }, { confirm: true }, { confirm: true }, { menu: "n" }], sys, (ctx) => offerToFinishReset(ctx));
+    const prompt = await run(second, [{ menu: "F" }, { confirm: true }, { confirm: true }, { menu: "n" }], sys, (ctx) => startupScreens(ctx, true));
     prompt.assertDone();
-    const offer = prompt.transcript.find((e) => e.kind === "menu" && e.title === INCOMPLETE_TITLE);
-    assert.ok(offer && offer.kind === "menu", `the first screen offers to start again: ${JSON.stringify(prompt.transcript[0])}`);
+    const offer = prompt.transcript.find((e) => e.kind !== "status");
+    assert.ok(offer && offer.kind === "menu", `the first screen is the ownership screen: ${JSON.stringify(offer)}`);
+    assert.match(offer.text!, /^TOTP: [^\n]* \| HOTP: /, "the TOTP/HOTP status comes first");
     assert.match(offer.text!, STEP_WORDS[step]);
+    if (AFTER_ROM.has(step)) {
+      assert.equal(offer.title, SIGNED_BEFORE_TITLE);
+      assert.equal(offer.tone, "error");
+      assert.deepEqual(offer.items.map((i) => i.key), ["m", "F", "x"], "the reset is offered, not first");
+    } else {
+      assert.equal(offer.title, INCOMPLETE_TITLE);
+      assert.deepEqual(offer.items.map((i) => i.key), ["F", "m", "x"]);
+    }
     const done = prompt.transcript.find((e) => e.kind === "message" && e.title.endsWith(": done"));
     assert.ok(done, `the reset finished: ${JSON.stringify(prompt.transcript.filter((e) => e.kind === "message"))}`);
 
     const third = await powerOn(second);
     const after = await run(third, [], sys, async (ctx) => {
       assert.equal(ctx.romProblem, undefined);
-      await offerToFinishReset(ctx);
+      await startupScreens(ctx, true);
       const keys = await readRomKeyring(sys, third);
       await verifyBoot(sys, { bootDir: join(third, "boot"), keys, tpm: ctx.tpm! });
     });
-    assert.equal(after.transcript.length, 0, "nothing more is offered once the reset finished");
+    assert.deepEqual(after.transcript.filter((e) => e.kind !== "status"), [], "nothing more is offered once the reset finished");
   });
 }

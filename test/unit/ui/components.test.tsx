@@ -32,6 +32,22 @@ test("menu: title, text, every item with its hot-key, the first enabled one high
   assert.doesNotMatch(show(<Menu title="t" items={ITEMS} />), /Esc/);
 });
 
+test("menu with a tone: the title is led by the word and drawn red; in monochrome the word alone", () => {
+  const RED = "\u001b[31m";
+  const level = chalk.level;
+  chalk.level = 1;
+  try {
+    const red = renderToText(<Menu title="/boot was signed before" text="kexec.sig is missing" tone="error" items={ITEMS} />, { plain: false });
+    assert.ok(red.includes(`${RED}`) && /ERROR: \/boot was signed before/.test(red.replace(/\u001b\[[0-9;]*m/g, "")));
+    assert.ok(!renderToText(<Menu title="plain" items={ITEMS} />, { plain: false }).includes(RED), "a menu without a tone is not red");
+  } finally {
+    chalk.level = level;
+  }
+  const monoRed = mono(<Menu title="/boot was signed before" tone="error" items={ITEMS} />);
+  assert.ok(!monoRed.includes(RED));
+  assert.match(monoRed, /ERROR: \/boot was signed before/);
+});
+
 test("menu: a long list shows only the rows that fit, with what is above and below", () => {
   const many = Array.from({ length: 30 }, (_, i) => ({ key: String.fromCharCode(97 + (i % 26)), label: `Entry ${i}`, value: i }));
   const top = show(<Menu title="Boot entries" items={many} rows={5} />);
