@@ -199,6 +199,13 @@ async function stage(sys: Sys, p: KexecPlan): Promise<void> {
   }
 }
 
+async function withKey(p: KexecPlan, load: string[], insertKey: (verifiedInitrd: string) => Promise<string>): Promise<string[]> {
+  const at = p.entry.type === "linux" ? load.findIndex((a) => a.startsWith("--initrd=")) : -1;
+  if (at < 0) throw new KexecError(`entry "${p.entry.name}" has no initrd to carry the disk unlock key; boot it with the disk recovery passphrase instead`);
+  const keyed = await insertKey(load[at]!.slice("--initrd=".length));
+  return load.map((a, i) => (i === at ? `--initrd=${keyed}` : a));
+}
+
 function clearStage(sys: Sys, dir: string): void {
   if (sys.stat(dir)?.kind !== "dir") return;
   for (const name of sys.readdir(dir)) sys.remove(`${dir}/${name}`);
@@ -208,6 +215,12 @@ function clearStage(sys: Sys, dir: string): void {
 export interface ExecuteOptions {
   /** Removes the secrets kept in tmpfs; runs after the kernel is loaded, before it starts. */
   wipeSecrets: () => void;
+  /**
+   * The disk unlock key: given the verified copy of the entry's initrd, returns the initrd to
+   * load instead (that copy with the key appended). Runs before PCR 4 moves, because the
+   * key is sealed to PCR 4's clean value.
+   */
+  insertKey?: (verifiedInitrd: string) => Promise<string>;
 }
 
 /**
@@ -217,9 +230,11 @@ export interface ExecuteOptions {
 export async function executePlan(sys: Sys, p: KexecPlan, tpm: Tpm | null, options: ExecuteOptions): Promise<never> {
   if (!plans.has(p)) throw new KexecError("only a plan made from a verified /boot can be booted");
   let extended = false;
+  let load = [...p.load];
   try {
     if (!p.unsafe) {
       await stage(sys, p);
+      if (options.insertKey) load = await withKey(p, load, options.insertKey);
       if (tpm) {
         try {
           await extendPcr4(tpm, "generic");
@@ -229,7 +244,7 @@ export async function executePlan(sys: Sys, p: KexecPlan, tpm: Tpm | null, optio
         extended = true;
       }
     }
-    const loaded = await sys.exec([...p.load]);
+    const loaded = await sys.exec(load);
     if (loaded.status !== 0) throw new KexecError(`kexec could not load ${p.entry.kernel} (status ${loaded.status}): ${new TextDecoder().decode(loaded.stderr).trim()}`);
   } catch (error) {
     if (error instanceof KexecError && extended) throw new KexecError(error.message, true);

@@ -29,9 +29,10 @@ export class VerifiedBoot {
   readonly signer: string;
   readonly counter: bigint | null;
   readonly #hashes: Map<string, string>;
+  readonly #lists: Map<string, string>;
   constructor(
     key: typeof token,
-    fields: { bootDir: string; entries: BootEntry[]; defaultChoice: DefaultChoice | null; signer: string; counter: bigint | null; hashes: Map<string, string> },
+    fields: { bootDir: string; entries: BootEntry[]; defaultChoice: DefaultChoice | null; signer: string; counter: bigint | null; hashes: Map<string, string>; lists: Map<string, string> },
   ) {
     if (key !== token) throw new Error("only the /boot verifier can make a VerifiedBoot");
     this.bootDir = fields.bootDir;
@@ -40,6 +41,7 @@ export class VerifiedBoot {
     this.signer = fields.signer;
     this.counter = fields.counter;
     this.#hashes = new Map(fields.hashes);
+    this.#lists = new Map(fields.lists);
     Object.freeze(this);
     genuine.add(this);
   }
@@ -47,6 +49,11 @@ export class VerifiedBoot {
   /** The signed kexec_hashes.txt digest of "./path", the only bytes of it that may be loaded. */
   digestOf(path: string): string | undefined {
     return this.#hashes.get(path);
+  }
+
+  /** A signed kexec*.txt as it was verified (kexec_key_devices.txt, kexec_lukshdr_hash.txt …), or undefined when the set has none. */
+  signedList(name: string): string | undefined {
+    return this.#lists.get(name);
   }
 }
 

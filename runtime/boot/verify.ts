@@ -179,5 +179,5 @@ export async function verifyBoot(sys: Sys, opts: VerifyBootOptions): Promise<Ver
     throw new BootVerifyError("default-entry", "no default entry was signed and CONFIG_BOOT_REQ_HASH=y");
   }
 
-  return new VerifiedBoot(TOKEN, { bootDir, entries: menu?.entries ?? [], defaultChoice, signer, counter, hashes: signedDigests });
+  return new VerifiedBoot(TOKEN, { bootDir, entries: menu?.entries ?? [], defaultChoice, signer, counter, hashes: signedDigests, lists: new Map([...lists].map(([n, b]) => [n, text(b)!])) });
 }

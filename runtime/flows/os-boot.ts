@@ -20,9 +20,11 @@ import {
   unsafeBoot,
   verifyBoot,
   walkBoot,
+  isVerifiedBoot,
   type VerifiedBoot,
   type UnsafeBoot,
 } from "../boot/index.ts";
+import { diskKeyForBoot } from "./disk-key.ts";
 import { mountBoot, withWritableBoot } from "../boot/device.ts";
 import { readRomKeyring } from "../boot/keyring.ts";
 import { cmdlineRules, verifyPolicy } from "../boot/policy.ts";
@@ -142,15 +144,20 @@ async function boot(ctx: FlowContext, target: VerifiedBoot | UnsafeBoot, index?:
     await prompt.message({ title: "Cannot boot this entry", text: describeError(error), tone: "error" });
     return;
   }
+  const disk = isVerifiedBoot(target) ? await diskKeyForBoot(ctx, target) : ({ kind: "none" } as const);
+  if (disk.kind === "stop") return;
   if (!ctx.firmware) {
-    await prompt.message({ title: "Boot plan (not PID 1: nothing is booted)", text: describePlan(kplan), tone: kplan.unsafe ? "warning" : "info" });
+    const key = disk.kind === "key" ? "\ndisk unlock key: released; it is appended to the initrd copy" : disk.kind === "recovery" ? "\ndisk unlock key: not released; the OS asks for the recovery passphrase" : "";
+    if (disk.kind === "key") disk.forget();
+    await prompt.message({ title: "Boot plan (not PID 1: nothing is booted)", text: `${describePlan(kplan)}${key}`, tone: kplan.unsafe ? "warning" : "info" });
     return;
   }
+  const wipeSecrets = () => void destroySecrets(ctx.sys, resolvePath(ctx.root, SECRET_DIR));
   try {
     await ctx.ui.suspend(async () => {
       ctx.sys.console.write(`\r\nbootward: booting ${kplan.entry.name}${kplan.unsafe ? " WITHOUT VERIFICATION" : ""}\r\n`);
       if (!ctx.tpm) ctx.sys.console.write(`${notMeasured(ctx)}\r\n`);
-      await executePlan(ctx.sys, kplan, ctx.tpm, { wipeSecrets: () => destroySecrets(ctx.sys, resolvePath(ctx.root, SECRET_DIR)) });
+      await executePlan(ctx.sys, kplan, ctx.tpm, { wipeSecrets, ...(disk.kind === "key" ? { insertKey: disk.insertKey } : {}) });
     });
   } catch (error) {
     if (!(error instanceof KexecError || error instanceof TpmError)) throw error;
@@ -158,6 +165,11 @@ async function boot(ctx: FlowContext, target: VerifiedBoot | UnsafeBoot, index?:
     if (moved) prompt.setStatus({ board: boardName(ctx.config), integrity: "unknown", reason: `PCR ${BOOT_PCR} was extended for the OS: no code until you reboot` });
     const after = moved ? `\n\nPCR ${BOOT_PCR} already moved for the OS, so no TOTP/HOTP code can be shown until you reboot; the TPM may be locked for the OS too.` : "";
     await prompt.message({ title: "The OS did not start", text: `${describeError(error)}${after}`, tone: "error" });
+  } finally {
+    if (disk.kind === "key") {
+      disk.forget();
+      wipeSecrets();
+    }
   }
 }
 

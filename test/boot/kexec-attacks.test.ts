@@ -225,3 +225,45 @@ test("what kexec loads is the verified bytes: /boot changed after verification â
   });
   cleanup(boot);
 });
+
+test("with a disk key, the key is added to the verified initrd copy before PCR 4 moves, and that keyed initrd is what kexec loads", async () => {
+  const boot = makeBoot();
+  const root = dirname(boot);
+  await sign(boot);
+  const v = await verify(boot);
+  const log = join(root, "kexec.log");
+  const secrets = join(root, "tmp", "secret");
+  mkdirSync(secrets, { recursive: true });
+  process.env.FAKE_KEXEC_LOG = log;
+  process.env.FAKE_KEXEC_SECRETS = secrets;
+  const p = plan(sys, v, {}, 1, join(root, "tmp", "kexec-boot"));
+  const pcr4 = () => withTpm(async (tpm) => (await tpm.pcrRead([4])).get(4)!);
+  const before = await pcr4();
+  let given = "";
+  let pcr4AtInsert: Uint8Array | undefined;
+  const keyed = join(secrets, "initrd-with-key");
+  // swtpm serves one connection at a time: the check inside insertKey uses the boot's own TPM.
+  await assert.rejects(
+    withTpm((tpm) =>
+      executePlan(sys, p, tpm, {
+        wipeSecrets: () => rmSync(secrets, { recursive: true, force: true }),
+        insertKey: async (initrd) => {
+          given = initrd;
+          assert.equal(sha256(readFileSync(initrd)), v.digestOf("./initrd.img-6.1"), "the key goes onto the verified bytes");
+          pcr4AtInsert = (await tpm.pcrRead([4])).get(4)!;
+          writeFileSync(keyed, Buffer.concat([readFileSync(initrd), Buffer.from("key cpio")]));
+          return keyed;
+        },
+      }),
+    ),
+    /kexec -e returned/,
+  );
+  assert.match(given, /kexec-boot\/1-initrd\.img-6\.1$/);
+  assert.deepEqual(pcr4AtInsert, before, "PCR 4 was still clean when the key was unsealed and inserted");
+  assert.equal(pcr4Reason(before, await pcr4(), "sha256"), "generic");
+  const lines = readFileSync(log, "utf8").trim().split("\n");
+  assert.match(lines[1]!, /tmp\/secret\/initrd-with-key$/, "the keyed initrd was loaded");
+  assert.equal(lines[2], "exec secrets=0");
+  assert.ok(!existsSync(keyed), "the keyed initrd was wiped before kexec -e");
+  cleanup(boot);
+});

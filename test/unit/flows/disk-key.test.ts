@@ -1,0 +1,150 @@
+// Default boot with a disk unlock key configured in the signed /boot, driven through the
+// scripted prompt on Node: swtpm (restarted for each power-on, its state kept) and a real
+// LUKS2 volume image. The key is released only with the passphrase and unchanged headers;
+// otherwise the screen says why and offers the recovery-passphrase boot, or stops.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openTpm } from "../../../tpm/index.ts";
+import { createNodeSys } from "../../../runtime/host/node/sys.ts";
+import { ScriptedPrompt, type ScriptedAnswer, type TranscriptEntry } from "../../../ui/scripted-prompt.ts";
+import { plainUi } from "../../../runtime/flows/context.ts";
+import { startFlows } from "../../../runtime/flows/boot.ts";
+import { mainMenu } from "../../../runtime/flows/main-menu.ts";
+import { VERIFY_FAILED_TITLE } from "../../../runtime/flows/os-boot.ts";
+import { DISK_KEY_TITLE } from "../../../runtime/flows/disk-key.ts";
+import { inMemorySigner } from "../../../gpg/sign.ts";
+import { signBoot } from "../../../runtime/boot/index.ts";
+import { addKey, luksInfo } from "../../../runtime/platform/luks.ts";
+import { luksHeaderText } from "../../../runtime/disk/headers.ts";
+import { DISK_KEY_SLOT, diskKeyPcrValues, sealDiskKey } from "../../../runtime/disk/key.ts";
+import { formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE } from "../../../runtime/disk/config.ts";
+import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
+import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
+import { makeRoot } from "./fixture.ts";
+
+const sys = createNodeSys();
+const RECOVERY = "disk recovery passphrase";
+const PASSPHRASE = "disk unlock passphrase";
+const OWNER = "owner passphrase";
+let dir: string;
+let state: string;
+let sw: Swtpm | undefined;
+let gpg: GpgHome;
+let image: string;
+let root: string;
+
+async function powerOn(): Promise<Swtpm> {
+  await sw?.stop();
+  sw = await startSwtpm("2.0", state);
+  return sw;
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "bootward-duk-flow-"));
+  state = join(dir, "tpm");
+  mkdirSync(state);
+  gpg = makeGpgHome();
+  image = join(dir, "disk.img");
+  writeFileSync(image, "");
+  truncateSync(image, 32 * 1024 * 1024);
+  execFileSync("cryptsetup", ["luksFormat", "--batch-mode", "--type", "luks2", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", image], { input: RECOVERY });
+  // Setup as the disk-key wizard will do it: key into slot 31, headers measured, sealed, lists written, /boot signed.
+  const tpm = await powerOn();
+  const key = sys.randomBytes(128);
+  writeFileSync(join(dir, "key"), key);
+  await addKey(sys, image, new TextEncoder().encode(RECOVERY), join(dir, "key"), DISK_KEY_SLOT[2]);
+  rmSync(join(dir, "key"));
+  const headers = await luksHeaderText(sys, [image], dir);
+  await tpm.withTpm(async (t) => {
+    await t.reset({ ownerPassphrase: OWNER, primaryKeyType: "ecc" });
+    await sealDiskKey(t, key, PASSPHRASE, await diskKeyPcrValues(t, null, headers), OWNER);
+  });
+  root = makeRoot();
+  const boot = makeBoot();
+  cpSync(boot, join(root, "boot"), { recursive: true });
+  rmSync(join(boot, ".."), { recursive: true, force: true });
+  mkdirSync(join(root, ".gnupg"));
+  writeFileSync(join(root, ".gnupg/pubring.asc"), gpg.ownerPublic());
+  writeFileSync(join(root, "boot", KEY_DEVICES_FILE), formatKeyDevices([{ device: image, uuid: (await luksInfo(sys, image)).uuid }]));
+  writeFileSync(join(root, "boot", HEADER_HASH_FILE), headers);
+  const signer = await inMemorySigner(gpg.ownerSecret());
+  await signBoot(sys, { bootDir: join(root, "boot"), signer, defaultIndex: 1 });
+});
+after(async () => {
+  await sw?.stop();
+  gpg.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
+});
+
+type Of<K extends TranscriptEntry["kind"]> = Extract<TranscriptEntry, { kind: K }>;
+const entries = <K extends TranscriptEntry["kind"]>(p: ScriptedPrompt, kind: K) => p.transcript.filter((e): e is Of<K> => e.kind === kind);
+const messages = (p: ScriptedPrompt, title: string) => entries(p, "message").filter((m) => m.title === title);
+const PLAN = "Boot plan (not PID 1: nothing is booted)";
+
+/** A power-on, then "d" and the given answers, then power off. */
+async function defaultBoot(answers: ScriptedAnswer[]): Promise<ScriptedPrompt> {
+  const tpm = await powerOn();
+  const prompt = new ScriptedPrompt([{ menu: "d" }, ...answers, { menu: "p" }]);
+  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(tpm.transport(), { random: (n) => sys.randomBytes(n) }) });
+  try {
+    assert.equal(await mainMenu(ctx), "poweroff");
+  } finally {
+    ctx.tpm?.close();
+  }
+  prompt.assertDone();
+  return prompt;
+}
+
+test("the right passphrase releases the key: the plan boots with it", async () => {
+  const prompt = await defaultBoot([{ password: PASSPHRASE }]);
+  assert.match(entries(prompt, "password")[0]!.label, /^Disk unlock key passphrase \(try 1 of 3/);
+  const plan = messages(prompt, PLAN)[0];
+  assert.ok(plan, JSON.stringify(prompt.titles()));
+  assert.match(plan.text, /disk unlock key: released/);
+});
+
+test("three wrong passphrases: each counted, then the recovery-passphrase boot is offered; declining boots nothing", async () => {
+  const prompt = await defaultBoot([{ password: "wrong 1" }, { password: "wrong 2" }, { password: "wrong 3" }, { confirm: false }]);
+  assert.equal(messages(prompt, DISK_KEY_TITLE).filter((m) => /^Wrong passphrase/.test(m.text)).length, 3);
+  assert.match(entries(prompt, "confirm")[0]!.text, /wrong 3 times\.\n\nBoot anyway and type the disk recovery passphrase/);
+  assert.equal(messages(prompt, PLAN).length, 0);
+});
+
+test("Escape at the passphrase, then yes: the boot goes on without the key (the OS asks for the recovery passphrase)", async () => {
+  const prompt = await defaultBoot([{ password: null }, { confirm: true }]);
+  assert.match(messages(prompt, PLAN)[0]!.text, /disk unlock key: not released; the OS asks for the recovery passphrase/);
+});
+
+test("a rewritten LUKS header stops the boot before any passphrase is asked", async () => {
+  const saved = `${image}.saved`;
+  execFileSync("cp", [image, saved]);
+  writeFileSync(join(dir, "extra"), "someone else's passphrase");
+  execFileSync("cryptsetup", ["luksAddKey", "--key-file", "-", image, join(dir, "extra")], { input: RECOVERY });
+  try {
+    const prompt = await defaultBoot([]);
+    assert.match(messages(prompt, DISK_KEY_TITLE)[0]!.text, /LUKS headers of the disk changed since the disk unlock key was sealed.*\n\nNothing was booted\./s);
+    assert.equal(entries(prompt, "password").length, 0);
+    assert.equal(messages(prompt, PLAN).length, 0);
+  } finally {
+    execFileSync("mv", [saved, image]);
+  }
+});
+
+test("a key-device list planted on /boot after signing is not believed: the signature check refuses /boot", async () => {
+  const list = join(root, "boot", KEY_DEVICES_FILE);
+  execFileSync("cp", [list, `${list}.saved`]);
+  writeFileSync(list, `${image} 00000000-0000-4000-8000-000000000000\n/dev/evil 00000000-0000-4000-8000-000000000001\n`);
+  try {
+    const prompt = await defaultBoot([{ menu: "r" }]);
+    const failed = entries(prompt, "menu").find((m) => m.title === VERIFY_FAILED_TITLE);
+    assert.match(failed?.text ?? "", /^Failed check: signature/);
+    assert.equal(entries(prompt, "password").length, 0);
+  } finally {
+    execFileSync("mv", [`${list}.saved`, list]);
+  }
+});
