@@ -4,7 +4,7 @@ import { loadModules, mountEarlyFilesystems, runAsPid1 } from "./pid1.ts";
 import { runBootFlow, startFlows } from "./flows/boot.ts";
 import { createConsoleUi } from "./flows/console-ui.ts";
 import type { FlowContext } from "./flows/context.ts";
-import { prepareForPowerChange, type PowerChoice } from "./flows/power.ts";
+import { powerChange, type PowerChoice } from "./flows/power.ts";
 import { describeError } from "./errors.ts";
 
 // /dev/console cannot be a controlling terminal: cttyhack opens the real console for the
@@ -22,33 +22,47 @@ export function isPid1Invocation(args: string[]): boolean {
 }
 
 async function leaveOnRequest(sys: Sys, flows: FlowContext, request: PowerChoice): Promise<void> {
-  const problem = await prepareForPowerChange(flows);
-  if (problem) sys.console.write(`${problem}\r\n`);
   try {
-    await (request === "reboot" ? sys.reboot() : sys.poweroff());
+    await powerChange(sys, flows, request);
   } catch (error) {
     sys.console.write(`The ${request} asked for could not be done: ${describeError(error)}\r\n`);
   }
 }
 
 export function bootAsPid1(sys: Sys): Promise<never> {
-  return runAsPid1(sys, async () => {
+  return runMenusAsPid1(sys, async () => {
     await mountEarlyFilesystems(sys);
     await loadModules(sys, (line) => sys.console.write(line + "\r\n"));
     const ui = createConsoleUi(sys, { second: TTY1 });
-    let choice;
     try {
-      const flows = await startFlows(sys, ui, { root: "/", firmware: true, shell: FIRMWARE_SHELL });
-      // `reboot` or `poweroff` typed in the recovery shell signal PID 1: the TPM gets its
-      // Shutdown first, as on every other way out.
-      sys.onPowerRequest((request) => void leaveOnRequest(sys, flows, request));
-      choice = await runBootFlow(flows);
+      return await startFlows(sys, ui, { root: "/", firmware: true, shell: FIRMWARE_SHELL });
     } catch (error) {
-      // The plain-text fail-safe takes over: the screen session must not draw over it.
       ui.close();
       throw error;
     }
-    if (choice === "reboot") await sys.reboot();
-    await sys.poweroff();
   });
+}
+
+/**
+ * PID 1 once `start` has set the machine up: the menus until they end, then power off or
+ * reboot. Every way out (the menus' choice, busybox's reboot/poweroff from the recovery shell,
+ * the fail-safe after an error) sends the TPM its Shutdown first.
+ */
+export function runMenusAsPid1(sys: Sys, start: () => Promise<FlowContext>): Promise<never> {
+  let flows: FlowContext | null = null;
+  const body = async () => {
+    const running = await start();
+    flows = running;
+    sys.onPowerRequest((request) => void leaveOnRequest(sys, running, request));
+    let choice: PowerChoice;
+    try {
+      choice = await runBootFlow(running);
+    } catch (error) {
+      // The plain-text fail-safe takes over: the screen session must not draw over it.
+      running.ui.close();
+      throw error;
+    }
+    await powerChange(sys, running, choice);
+  };
+  return runAsPid1(sys, body, (choice) => powerChange(sys, flows, choice));
 }
