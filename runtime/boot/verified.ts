@@ -25,9 +25,11 @@ export class VerifiedBoot {
   readonly defaultChoice: DefaultChoice | null;
   readonly signer: string;
   readonly counter: bigint | null;
+  /** The signature is dated after the firmware clock (within the tolerance): tell the user the clock is behind. */
+  readonly clockWarning: string | null;
   constructor(
     key: typeof token,
-    fields: { bootDir: string; entries: BootEntry[]; defaultChoice: DefaultChoice | null; signer: string; counter: bigint | null },
+    fields: { bootDir: string; entries: BootEntry[]; defaultChoice: DefaultChoice | null; signer: string; counter: bigint | null; clockWarning: string | null },
   ) {
     if (key !== token) throw new Error("only the /boot verifier can make a VerifiedBoot");
     this.bootDir = fields.bootDir;
@@ -35,6 +37,7 @@ export class VerifiedBoot {
     this.defaultChoice = fields.defaultChoice;
     this.signer = fields.signer;
     this.counter = fields.counter;
+    this.clockWarning = fields.clockWarning;
     Object.freeze(this);
   }
 }

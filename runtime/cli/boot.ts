@@ -86,8 +86,9 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     if (parse(rest, [], []).positional.length) throw new UsageError("boot verify takes no arguments");
     try {
       const v = await verified(ctx);
-      if (ctx.options.json) ctx.out(JSON.stringify({ ok: true, signer: v.signer, counter: v.counter?.toString() ?? null, default: v.defaultChoice?.index ?? null }));
+      if (ctx.options.json) ctx.out(JSON.stringify({ ok: true, signer: v.signer, counter: v.counter?.toString() ?? null, default: v.defaultChoice?.index ?? null, clockWarning: v.clockWarning }));
       else ctx.out(`/boot verified: signed by ${v.signer}${v.counter !== null ? `, counter ${v.counter}` : ""}${v.defaultChoice ? `, default entry ${v.defaultChoice.index}: ${v.defaultChoice.entry.name}` : ", no default entry"}`);
+      if (v.clockWarning) ctx.err(`warning: ${v.clockWarning}`);
       return 0;
     } catch (error) {
       return report(ctx, error);

@@ -193,7 +193,7 @@ test("kexec plan: only from a VerifiedBoot or an UnsafeBoot; Heads' cmdline rule
   const boot = makeBoot();
   await sign(boot);
   const v = await verify(boot);
-  assert.throws(() => new VerifiedBoot(Symbol("forged") as never, { bootDir: boot, entries: [], defaultChoice: null, signer: "x", counter: null }));
+  assert.throws(() => new VerifiedBoot(Symbol("forged") as never, { bootDir: boot, entries: [], defaultChoice: null, signer: "x", counter: null, clockWarning: null }));
   assert.throws(() => plan({ bootDir: boot, entries: v.entries, defaultChoice: v.defaultChoice } as never), KexecError);
   const p = plan(v, { add: "console=ttyS0 quiet", remove: "quiet ro" });
   assert.deepEqual(p.load, ["kexec", "-l", `${boot}/vmlinuz-6.1`, `--initrd=${boot}/initrd.img-6.1`, "--append=root=/dev/vda1 console=ttyS0 quiet"]);
