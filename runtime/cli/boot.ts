@@ -102,7 +102,12 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     const signer = await inMemorySigner(ctx.sys.readFile(resolvePath(ctx.options.root, keyFile)), passphrase);
     const def = p.values.get("--default");
     if (def !== undefined && !/^[1-9][0-9]*$/.test(def)) throw new UsageError("--default takes a menu entry number (1, 2, …)");
-    const result = await withTpm(ctx, (tpm) => signBoot(ctx.sys, { bootDir: bootDir(ctx), signer, ...(tpm ? { tpm } : {}), ...(def ? { defaultIndex: Number(def) } : {}) }), !p.flags.has("--no-counter"));
+    let result;
+    try {
+      result = await withTpm(ctx, (tpm) => signBoot(ctx.sys, { bootDir: bootDir(ctx), signer, ...(tpm ? { tpm } : {}), ...(def ? { defaultIndex: Number(def) } : {}) }), !p.flags.has("--no-counter"));
+    } finally {
+      signer.forget();
+    }
     ctx.out(`/boot signed by ${signer.fingerprint}: ${result.files.join(" ")}${result.counter ? ` (counter ${result.counter.id.toString(16)} = ${result.counter.value})` : ""}`);
     return 0;
   }

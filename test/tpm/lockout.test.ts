@@ -95,6 +95,9 @@ test("a counter made now (noDA) is read and moved on in lockout; one made with H
 
 test("a secret sealed to PCRs only (the TOTP's way) still unseals in lockout: no passphrase, no DA check", async () => {
   assert.deepEqual(await tpm.unseal({ handle: TOTP_LIKE_SECRET, pcrs: [0, 7] }), text("totp secret"));
+  // Its PCR policy still holds in lockout.
+  await tpm.extend(7, "changed");
+  await assert.rejects(tpm.unseal({ handle: TOTP_LIKE_SECRET, pcrs: [0, 7] }), (e: unknown) => e instanceof TpmPolicyError && e.reason === "pcr");
 });
 
 test("the TOTP failure screen's sentence names the lockout, the time left and both ways out", async () => {
