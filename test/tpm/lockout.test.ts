@@ -124,3 +124,18 @@ test("in lockout, /boot signed with a counter made now signs and verifies; one w
     (e: unknown) => e instanceof BootVerifyError && e.check === "rollback" && /dictionary-attack lockout .*at most 60 minutes/.test(e.message),
   );
 });
+
+test("every command buffer is zeroed once the TPM has answered: a password authorization travels in it in clear", async () => {
+  const sent: Uint8Array[] = [];
+  const inner = sw.transport();
+  const keeping = { send: (c: Uint8Array) => (sent.push(c), inner.send(c)), close: () => inner.close?.() };
+  tpm.close(); // swtpm serves one connection at a time
+  const t = await openTpm(keeping);
+  tpm = t;
+  sent.length = 0;
+  // In lockout the TPM refuses, after the authorizations have travelled all the same.
+  await assert.rejects(t.unseal({ handle: PASSPHRASE_SECRET, pcrs: [0, 7], passphrase: "right" }), TpmLockoutError);
+  await assert.rejects(t.nvRead(HEADS_COUNTER, 8, "index password"), TpmLockoutError);
+  assert.ok(sent.length >= 3);
+  for (const c of sent) assert.ok(c.every((b) => b === 0), `a command buffer was kept: ${Buffer.from(c).toString("hex").slice(0, 40)}…`);
+});
