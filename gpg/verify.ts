@@ -153,10 +153,10 @@ function judgementTime(clock: Date, created: Date[], tolerance: number): { at: D
  */
 async function checkKeyUsable(key: openpgp.PublicKey, keyId: openpgp.KeyID, at: Date, signed: Date): Promise<void> {
   const fpr = key.getFingerprint().toUpperCase();
-  if (await key.isRevoked(undefined, undefined, at)) throw new SignatureError("revoked-key", `the signing key ${fpr} is revoked; sign /boot with a valid key`);
+  if (await key.isRevoked(undefined, undefined, at)) throw new SignatureError("revoked-key", `the signing key ${fpr} is revoked; only a signature by a valid key is accepted`);
   const subkey = key.getSubkeys(keyId)[0];
   if (subkey && (await subkey.isRevoked(null as unknown as openpgp.SignaturePacket, key.keyPacket, at))) {
-    throw new SignatureError("revoked-key", `the signing subkey ${keyId.toHex().toUpperCase()} of key ${fpr} is revoked; sign /boot with a valid key`);
+    throw new SignatureError("revoked-key", `the signing subkey ${keyId.toHex().toUpperCase()} of key ${fpr} is revoked; only a signature by a valid key is accepted`);
   }
   const expired = async (expiry: Promise<Date | number | null>) => {
     const when = await expiry.catch(() => null);
