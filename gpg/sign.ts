@@ -9,6 +9,8 @@ export interface Signer {
   readonly fingerprint: string;
   /** An ASCII-armoured detached signature over data, SHA-256 message hash. */
   signDetached(data: Uint8Array): Promise<string>;
+  /** Zeroes the secret key material (openpgp's clearPrivateParams); the signer cannot sign afterwards. */
+  forget(): void;
 }
 
 export { SignerError };
@@ -35,9 +37,11 @@ export async function inMemorySigner(secretKey: Uint8Array | string, passphrase?
 
 /** A signer over a secret key that is already unlocked. */
 export function signerOf(unlocked: openpgp.PrivateKey): Signer {
+  let forgotten = false;
   return {
     fingerprint: unlocked.getFingerprint().toUpperCase(),
     async signDetached(data) {
+      if (forgotten) throw new SignerError("the secret key was already cleared from memory; unlock it again to sign");
       try {
         const message = await openpgp.createMessage({ binary: data });
         return (await openpgp.sign({
@@ -50,6 +54,11 @@ export function signerOf(unlocked: openpgp.PrivateKey): Signer {
       } catch (error) {
         throw new SignerError(`signing failed: ${(error as Error).message}`);
       }
+    },
+    forget() {
+      forgotten = true;
+      // In openpgp 6 but missing from its type declarations.
+      (unlocked as openpgp.PrivateKey & { clearPrivateParams(): void }).clearPrivateParams();
     },
   };
 }

@@ -7,7 +7,7 @@ import type { Tpm } from "../tpm/index.ts";
 import { runBootFlow, startFlows } from "./flows/boot.ts";
 import { createConsoleUi } from "./flows/console-ui.ts";
 import type { FlowContext } from "./flows/context.ts";
-import { prepareForPowerChange, type PowerChoice } from "./flows/power.ts";
+import { powerChange, type PowerChoice } from "./flows/power.ts";
 import { describeError } from "./errors.ts";
 
 // /dev/console cannot be a controlling terminal: cttyhack opens the real console for the
@@ -25,17 +25,15 @@ export function isPid1Invocation(args: string[]): boolean {
 }
 
 async function leaveOnRequest(sys: Sys, flows: FlowContext, request: PowerChoice): Promise<void> {
-  const problem = await prepareForPowerChange(flows);
-  if (problem) sys.console.write(`${problem}\r\n`);
   try {
-    await (request === "reboot" ? sys.reboot() : sys.poweroff());
+    await powerChange(sys, flows, request);
   } catch (error) {
     sys.console.write(`The ${request} asked for could not be done: ${describeError(error)}\r\n`);
   }
 }
 
 export function bootAsPid1(sys: Sys): Promise<never> {
-  return runAsPid1(sys, async () => {
+  return runMenusAsPid1(sys, async () => {
     await mountEarlyFilesystems(sys);
     // The TPM driver is built into the kernel: the TPM opens before any module loads, so each is measured.
     let tpm: Tpm | null = null;
@@ -48,20 +46,36 @@ export function bootAsPid1(sys: Sys): Promise<never> {
     const modules = await loadMeasuredModules(sys, tpm, boardModules(sys), `/lib/modules/${sys.readText("/proc/sys/kernel/osrelease").trim()}`);
     for (const problem of modules.problems) sys.console.write(`${problem}\r\n`);
     const ui = createConsoleUi(sys, { second: TTY1 });
-    let choice;
     try {
       const openTpm = () => (tpm ? Promise.resolve(tpm) : Promise.reject(tpmFailure));
-      const flows = await startFlows(sys, ui, { root: "/", firmware: true, shell: FIRMWARE_SHELL, openTpm });
-      // `reboot` or `poweroff` typed in the recovery shell signal PID 1: the TPM gets its
-      // Shutdown first, as on every other way out.
-      sys.onPowerRequest((request) => void leaveOnRequest(sys, flows, request));
-      choice = await runBootFlow(flows);
+      return await startFlows(sys, ui, { root: "/", firmware: true, shell: FIRMWARE_SHELL, openTpm });
     } catch (error) {
-      // The plain-text fail-safe takes over: the screen session must not draw over it.
       ui.close();
       throw error;
     }
-    if (choice === "reboot") await sys.reboot();
-    await sys.poweroff();
   });
+}
+
+/**
+ * PID 1 once `start` has set the machine up: the menus until they end, then power off or
+ * reboot. Every way out (the menus' choice, busybox's reboot/poweroff from the recovery shell,
+ * the fail-safe after an error) sends the TPM its Shutdown first.
+ */
+export function runMenusAsPid1(sys: Sys, start: () => Promise<FlowContext>): Promise<never> {
+  let flows: FlowContext | null = null;
+  const body = async () => {
+    const running = await start();
+    flows = running;
+    sys.onPowerRequest((request) => void leaveOnRequest(sys, running, request));
+    let choice: PowerChoice;
+    try {
+      choice = await runBootFlow(running);
+    } catch (error) {
+      // The plain-text fail-safe takes over: the screen session must not draw over it.
+      running.ui.close();
+      throw error;
+    }
+    await powerChange(sys, running, choice);
+  };
+  return runAsPid1(sys, body, (choice) => powerChange(sys, flows, choice));
 }

@@ -28,27 +28,33 @@ export async function mountEarlyFilesystems(sys: Sys): Promise<void> {
   sys.mkdir("/tmp/secret", 0o700);
 }
 
+export type PowerAction = (choice: "poweroff" | "reboot") => Promise<never>;
+
 /**
  * Runs `body` as PID 1 must: an error never ends the process. It is shown with the choice
  * to power off or reboot, and if even that fails we wait forever rather than panic the kernel.
+ * `power` does the powering off, so that the TPM can be shut down first.
  */
-export async function runAsPid1(sys: Sys, body: () => Promise<void>): Promise<never> {
+export async function runAsPid1(sys: Sys, body: () => Promise<void>, power: PowerAction = plainPower(sys)): Promise<never> {
   try {
     await body();
     throw new Error("the boot flow ended without powering off");
   } catch (error) {
-    return failSafe(sys, `bootward stopped: ${describeError(error)}`);
+    return failSafe(sys, `bootward stopped: ${describeError(error)}`, power);
   }
 }
 
-async function failSafe(sys: Sys, message: string): Promise<never> {
+function plainPower(sys: Sys): PowerAction {
+  return (choice) => (choice === "reboot" ? sys.reboot() : sys.poweroff());
+}
+
+async function failSafe(sys: Sys, message: string, power: PowerAction): Promise<never> {
   const { waitForChoice } = await import("./flows/keys.ts");
   for (;;) {
     try {
       sys.console.write(`\r\n*** ${message}\r\n*** Press p to power off or r to reboot.\r\n`);
       const key = await waitForChoice(sys, ["p", "r"]);
-      if (key === "r") await sys.reboot();
-      await sys.poweroff();
+      await power(key === "r" ? "reboot" : "poweroff");
     } catch (error) {
       message = `could not power off: ${describeError(error)}`;
       await sys.sleep(1000);

@@ -1,5 +1,6 @@
 // Every failure the TPM library can produce is a TpmError subclass, so callers (and the
 // fuzz tests) can tell "the TPM or its answer said no" from a bug.
+import type { LockoutState } from "./face.ts";
 
 export class TpmError extends Error {
   constructor(message: string) {
@@ -127,13 +128,47 @@ export class TpmSrkAuthError extends TpmError {
   }
 }
 
-/** The TPM refuses authorizations for a while after too many wrong ones (TPM 1.2 TPM_DEFEND_LOCK_RUNNING). */
+/**
+ * The TPM is in dictionary-attack lockout: it refuses authorizations of DA-protected objects
+ * (a passphrase-protected secret, an NV index without noDA) until enough failures are
+ * forgotten. The message says how long that takes at most; the state is null when the TPM
+ * could not be asked.
+ */
 export class TpmLockoutError extends TpmError {
   constructor(
-    message: string,
+    readonly state: LockoutState | null,
     readonly cause_: TpmResponseError,
   ) {
-    super(message);
+    super(lockoutSentence(state));
     this.name = "TpmLockoutError";
   }
+
+  /** Seconds of powered-on time until the TPM accepts authorizations again, at most; null: not by waiting, or unknown. */
+  get secondsLeft(): number | null {
+    return lockoutSecondsLeft(this.state);
+  }
+}
+
+function lockoutSecondsLeft(s: LockoutState | null): number | null {
+  if (!s || s.recoveryTime === 0) return null;
+  // One failure is forgotten per recoveryTime; below maxTries the TPM accepts again. The
+  // interval already running when we ask is not reported, hence "at most".
+  return Math.max(1, s.failures - s.maxTries + 1) * s.recoveryTime;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 120) return `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 120) return `${minutes} minutes`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest ? `${hours} h ${rest} min` : `${hours} hours`;
+}
+
+function lockoutSentence(s: LockoutState | null): string {
+  if (!s) return "the TPM is in dictionary-attack lockout (too many failed passphrases) and did not say for how long: leave the machine on and try again later, or reset the TPM";
+  const head = `the TPM is in dictionary-attack lockout after ${s.failures} failed authorizations (${s.maxTries} allowed)`;
+  const left = lockoutSecondsLeft(s);
+  if (left === null) return `${head}: it forgets no failure by itself; only a reset of the lockout or a TPM clear ends it`;
+  return `${head}: it accepts passphrases again in at most ${formatDuration(left)} of powered-on time (one failure is forgotten every ${formatDuration(s.recoveryTime)})`;
 }

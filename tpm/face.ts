@@ -57,6 +57,20 @@ export interface ResetOptions {
   primaryKeyType?: "rsa" | "ecc";
 }
 
+/** The TPM's dictionary-attack protection, as TPM2_GetCapability reports it. */
+export interface LockoutState {
+  /** True while the TPM refuses authorizations of DA-protected objects. */
+  inLockout: boolean;
+  /** Authorization failures the TPM remembers now. */
+  failures: number;
+  /** Failures allowed before lockout. */
+  maxTries: number;
+  /** Seconds of powered-on time after which one failure is forgotten; 0: never by time. */
+  recoveryTime: number;
+  /** Seconds after a failed lockout authorization before the next try; 0: after the next boot. */
+  lockoutRecovery: number;
+}
+
 export interface Tpm {
   readonly version: "1.2" | "2.0";
   /** 20 (SHA-1 on 1.2) or 32 (SHA-256 on 2.0). */
@@ -95,6 +109,8 @@ export interface Tpm {
   reset(options: ResetOptions): Promise<void>;
   /** Before kexec: flush what we loaded and lock the platform hierarchy so the OS cannot clear the TPM. */
   finalize(): Promise<void>;
+  /** Dictionary-attack state; absent where the TPM does not report it in a standard way (1.2). */
+  lockoutState?(): Promise<LockoutState>;
   /** Orderly shutdown (power off / reboot), so the TPM does not count a dictionary-attack event. */
   shutdown(): Promise<void>;
   close(): void;

@@ -12,6 +12,8 @@ export class Writer {
     while (size < this.n + k) size *= 2;
     const b = new Uint8Array(size);
     b.set(this.buf.subarray(0, this.n));
+    // The old buffer may hold an authorization value: zero it rather than leave it to the GC.
+    this.buf.fill(0);
     this.buf = b;
   }
   u8(v: number): this {
@@ -63,6 +65,11 @@ export class Writer {
   }
   finish(): Uint8Array {
     return this.buf.slice(0, this.n);
+  }
+
+  wipe(): void {
+    this.buf.fill(0);
+    this.n = 0;
   }
 }
 

@@ -3,7 +3,7 @@
 // TPM library's unseal costs (no CreatePrimary, no PCR read): the explanation is only
 // worked out when it is needed.
 import type { Sys } from "../host/sys.ts";
-import { TpmError, TpmPolicyError, type Tpm } from "../../tpm/index.ts";
+import { TpmError, TpmLockoutError, TpmPolicyError, type Tpm } from "../../tpm/index.ts";
 import type { EventLog } from "../../tpm/eventlog/parse.ts";
 import { SEALED_PCRS, TOTP_MAIN_HANDLE, TOTP_PENDING_HANDLE } from "./constants.ts";
 import { explainTotpFailure } from "./explain.ts";
@@ -44,6 +44,7 @@ export async function unsealTotp(tpm: Tpm, sys: Sys, options: UnsealTotpOptions 
       if (!(e instanceof TpmError)) throw e;
     }
   }
+  if (mainError instanceof TpmLockoutError) return { failure: { kind: "error", pcrs: [], explanation: [lockoutAdvice(mainError)] } };
   const mainExists = tpm.version === "2.0" ? (await sealedPolicy(tpm, TOTP_MAIN_HANDLE)) !== null : !/nothing is sealed|not defined|BADINDEX/i.test(mainError.message);
   if (!mainExists) {
     return { failure: { kind: "absent", pcrs: [], explanation: ["No TOTP/HOTP secret is sealed in this TPM: generate one (TPM/TOTP/HOTP options)."] } };
@@ -53,4 +54,11 @@ export async function unsealTotp(tpm: Tpm, sys: Sys, options: UnsealTotpOptions 
   }
   const why = await explainTotpFailure(tpm, sys, { root: options.root, log: options.log });
   return { failure: { kind: "pcr", pcrs: why.pcrs, explanation: why.explanation } };
+}
+
+/** The lockout in one sentence with the way out (Heads #2205): wait with the machine on, or reset the TPM. */
+export function lockoutAdvice(e: TpmLockoutError): string {
+  const what = e.message.charAt(0).toUpperCase() + e.message.slice(1);
+  const wait = e.secondsLeft === null ? "" : "Leave the machine on and wait, or ";
+  return `${what}. ${wait}${wait ? "reset" : "Reset"} the TPM (TPM/TOTP/HOTP Options → Reset the TPM), which ends the lockout along with everything sealed in it.`;
 }

@@ -28,11 +28,13 @@ export class VerifiedBoot {
   readonly defaultChoice: DefaultChoice | null;
   readonly signer: string;
   readonly counter: bigint | null;
+  /** The signature is dated after the firmware clock (within the tolerance): tell the user the clock is behind. */
+  readonly clockWarning: string | null;
   readonly #hashes: Map<string, string>;
   readonly #lists: Map<string, string>;
   constructor(
     key: typeof token,
-    fields: { bootDir: string; entries: BootEntry[]; defaultChoice: DefaultChoice | null; signer: string; counter: bigint | null; hashes: Map<string, string>; lists: Map<string, string> },
+    fields: { bootDir: string; entries: BootEntry[]; defaultChoice: DefaultChoice | null; signer: string; counter: bigint | null; hashes: Map<string, string>; lists: Map<string, string>; clockWarning: string | null },
   ) {
     if (key !== token) throw new Error("only the /boot verifier can make a VerifiedBoot");
     this.bootDir = fields.bootDir;
@@ -42,6 +44,7 @@ export class VerifiedBoot {
     this.counter = fields.counter;
     this.#hashes = new Map(fields.hashes);
     this.#lists = new Map(fields.lists);
+    this.clockWarning = fields.clockWarning;
     Object.freeze(this);
     genuine.add(this);
   }

@@ -89,9 +89,11 @@ export async function verifyBoot(sys: Sys, opts: VerifyBootOptions): Promise<Ver
   if (!sig || sig.kind !== "file") throw new BootVerifyError("signature", "/boot is not signed (kexec.sig is missing); sign it from the Options menu");
   if (lists.size === 0) throw new BootVerifyError("signature", "/boot holds kexec.sig but no kexec*.txt list");
   let signer: string;
+  let clockWarning: string | null;
   try {
     const result = await verifyDetached({ data: signedStream(lists), signature: sys.readFile(`${bootDir}/${SIGNATURE_FILE}`), keys: opts.keys, ...(opts.date ? { date: opts.date } : {}) });
     signer = result.fingerprint;
+    clockWarning = result.clockWarning;
   } catch (error) {
     if (error instanceof SignatureError) throw new BootVerifyError("signature", `${error.message} [${error.reason}]`);
     throw error;
@@ -179,5 +181,5 @@ export async function verifyBoot(sys: Sys, opts: VerifyBootOptions): Promise<Ver
     throw new BootVerifyError("default-entry", "no default entry was signed and CONFIG_BOOT_REQ_HASH=y");
   }
 
-  return new VerifiedBoot(TOKEN, { bootDir, entries: menu?.entries ?? [], defaultChoice, signer, counter, hashes: signedDigests, lists: new Map([...lists].map(([n, b]) => [n, text(b)!])) });
+  return new VerifiedBoot(TOKEN, { bootDir, entries: menu?.entries ?? [], defaultChoice, signer, counter, hashes: signedDigests, lists: new Map([...lists].map(([n, b]) => [n, text(b)!])), clockWarning });
 }

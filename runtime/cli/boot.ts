@@ -9,7 +9,7 @@ import { inMemorySigner } from "../../gpg/sign.ts";
 import { KeyringMissingError, readRomKeyring } from "../boot/keyring.ts";
 import { cmdlineRules, verifyPolicy } from "../boot/policy.ts";
 import { BootPathError, BootVerifyError, describePlan, executePlan, KexecError, plan, scanMenu, signBoot, STAGE_DIR, verifyBoot, walkBoot, type KexecPlan, type VerifiedBoot } from "../boot/index.ts";
-import { destroySecrets, SECRET_DIR } from "../flows/recovery.ts";
+import { wipeSecretDir } from "../secrets.ts";
 
 const USAGE = "boot list [--json] | verify | sign --key FILE [--passphrase-file F] [--default N] [--no-counter] | kexec N [--dry-run]";
 
@@ -92,8 +92,9 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     if (parse(rest, [], []).positional.length) throw new UsageError("boot verify takes no arguments");
     try {
       const v = await verified(ctx);
-      if (ctx.options.json) ctx.out(JSON.stringify({ ok: true, signer: v.signer, counter: v.counter?.toString() ?? null, default: v.defaultChoice?.index ?? null }));
+      if (ctx.options.json) ctx.out(JSON.stringify({ ok: true, signer: v.signer, counter: v.counter?.toString() ?? null, default: v.defaultChoice?.index ?? null, clockWarning: v.clockWarning }));
       else ctx.out(`/boot verified: signed by ${v.signer}${v.counter !== null ? `, counter ${v.counter}` : ""}${v.defaultChoice ? `, default entry ${v.defaultChoice.index}: ${v.defaultChoice.entry.name}` : ", no default entry"}`);
+      if (v.clockWarning) ctx.err(`warning: ${v.clockWarning}`);
       return 0;
     } catch (error) {
       return report(ctx, error);
@@ -107,7 +108,12 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     const signer = await inMemorySigner(ctx.sys.readFile(resolvePath(ctx.options.root, keyFile)), passphrase);
     const def = p.values.get("--default");
     if (def !== undefined && !/^[1-9][0-9]*$/.test(def)) throw new UsageError("--default takes a menu entry number (1, 2, …)");
-    const result = await withTpm(ctx, (tpm) => signBoot(ctx.sys, { bootDir: bootDir(ctx), signer, ...(tpm ? { tpm } : {}), ...(def ? { defaultIndex: Number(def) } : {}) }), !p.flags.has("--no-counter"));
+    let result;
+    try {
+      result = await withTpm(ctx, (tpm) => signBoot(ctx.sys, { bootDir: bootDir(ctx), signer, ...(tpm ? { tpm } : {}), ...(def ? { defaultIndex: Number(def) } : {}) }), !p.flags.has("--no-counter"));
+    } finally {
+      signer.forget();
+    }
     ctx.out(`/boot signed by ${signer.fingerprint}: ${result.files.join(" ")}${result.counter ? ` (counter ${result.counter.id.toString(16)} = ${result.counter.value})` : ""}`);
     return 0;
   }
@@ -129,7 +135,7 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     }
     ctx.out(ctx.options.json ? JSON.stringify({ load: kplan.load, exec: kplan.exec, warnings: kplan.warnings, copies: kplan.staged }) : describePlan(kplan));
     if (p.flags.has("--dry-run")) return 0;
-    const wipeSecrets = () => void destroySecrets(ctx.sys, resolvePath(ctx.options.root, SECRET_DIR));
+    const wipeSecrets = () => void wipeSecretDir(ctx.sys, ctx.options.root);
     try {
       return await withTpm(ctx, (tpm) => executePlan(ctx.sys, kplan, tpm ?? null, { wipeSecrets }), true);
     } catch (error) {

@@ -1,13 +1,10 @@
 // The recovery shell, as Heads' recovery(): refused under Restricted Boot; otherwise the
 // secrets on tmpfs are destroyed and PCR 4 is extended with "recovery" first, so nothing
 // sealed to a normal boot can be unsealed from the shell. When the shell exits, the menus return.
-import type { Sys } from "../host/sys.ts";
-import { resolvePath } from "../paths.ts";
+import { SECRET_DIR, wipeSecretDir } from "../secrets.ts";
 import { describeError } from "../errors.ts";
 import type { FlowContext } from "./context.ts";
 import { BOOT_PCR, extendPcr4 } from "../measure/pcr4.ts";
-
-export const SECRET_DIR = "/tmp/secret";
 
 export type RecoveryOutcome =
   | { kind: "refused"; reason: string }
@@ -15,25 +12,6 @@ export type RecoveryOutcome =
 
 export function restrictedBoot(ctx: FlowContext): boolean {
   return ctx.config.CONFIG_RESTRICTED_BOOT === "y";
-}
-
-/** Overwrites and removes everything under `dir`, keeping `dir` itself. */
-export function destroySecrets(sys: Sys, dir: string): number {
-  if (sys.stat(dir)?.kind !== "dir") return 0;
-  let removed = 0;
-  for (const name of sys.readdir(dir)) {
-    const path = `${dir}/${name}`;
-    const st = sys.stat(path);
-    if (st?.kind === "dir") {
-      removed += destroySecrets(sys, path);
-    } else if (st?.kind === "file" && st.size > 0) {
-      // tmpfs pages are reused as they are: zero them before letting go (Heads uses shred).
-      sys.writeFile(path, new Uint8Array(st.size));
-    }
-    sys.remove(path);
-    removed++;
-  }
-  return removed;
 }
 
 /** Red, on the console: booting or a shell without a TPM leaves no trace of it in any PCR. */
@@ -49,7 +27,7 @@ export async function recoveryShell(ctx: FlowContext, reason: string): Promise<R
     return { kind: "refused", reason: why };
   }
   try {
-    destroySecrets(ctx.sys, resolvePath(ctx.root, SECRET_DIR));
+    wipeSecretDir(ctx.sys, ctx.root);
   } catch (error) {
     const why = `The secrets in ${SECRET_DIR} could not be removed (${describeError(error)}), so the shell stays closed.`;
     await prompt.message({ title: "Recovery shell refused", text: why, tone: "error" });

@@ -108,7 +108,10 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
     let ownerPassphrase: Uint8Array | null = null;
     if (ctx.tpm && !ctx.sys.stat(`${bootDir}/kexec_rollback.txt`)) {
       ownerPassphrase = await prompt.password({ title: TITLE, label: "TPM owner passphrase, to create the rollback counter (empty if the TPM has no owner)" });
-      if (ownerPassphrase === null) return;
+      if (ownerPassphrase === null) {
+        signer.forget();
+        return;
+      }
     }
     const progress = prompt.progress("Hashing and signing /boot");
     let result;
@@ -125,6 +128,7 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
     } finally {
       progress.done();
       ownerPassphrase?.fill(0);
+      signer.forget();
     }
     const counter = result.counter ? `\nRollback counter ${result.counter.id.toString(16)} is now ${result.counter.value}.` : "\nNo TPM: no rollback counter was written.";
     await prompt.message({ title: TITLE, text: `/boot is signed by ${signer.fingerprint}.${counter}`, tone: "success" });

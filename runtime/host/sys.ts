@@ -71,6 +71,11 @@ export interface Sys {
   appendFile(path: string, data: Uint8Array): void;
   rename(from: string, to: string): void;
   remove(path: string): void;
+  /**
+   * Overwrites a regular file with zeros where its bytes lie, then removes it. Truncating
+   * instead (writeFile) would hand the old pages back to tmpfs with the secret still in them.
+   */
+  wipeFile(path: string): void;
   mkdir(path: string, mode?: number): void;
   readdir(path: string): string[];
   /** lstat: symlinks are reported as symlinks, not followed. Null when the path is absent. */

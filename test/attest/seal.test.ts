@@ -35,6 +35,15 @@ function ok(r: UnsealedTotp | TotpFailure): UnsealedTotp {
   if ("failure" in r) assert.fail(`unseal failed: ${r.failure.explanation.join(" / ")}`);
   return r;
 }
+
+/** Every seal test ends here: a bound PCR moves and the secret no longer unseals, PCR named. */
+async function provesRefusal(): Promise<void> {
+  await board.with((tpm) => tpm.extend(7, "attack"));
+  const f = refused(await unseal());
+  assert.equal(f.kind, "pcr");
+  assert.ok(f.pcrs.includes(7), `PCR 7 not named: ${f.explanation.join(" ")}`);
+}
+
 function refused(r: UnsealedTotp | TotpFailure): TotpFailure["failure"] {
   if (!("failure" in r)) assert.fail("the secret unsealed although a bound PCR moved");
   return r.failure;
@@ -64,6 +73,7 @@ test("seal → unseal on the next boot → the code oathtool computes; PCR 4 bou
   assert.notEqual(toHex(live4), "00".repeat(32));
   // the pending handle is gone once the reseal completed
   assert.deepEqual(await board.with((tpm) => (tpm as Tpm2Backend).cmd.getHandles(0x81004d48)).then((h) => h.filter((x) => x === 0x81004d48)), []);
+  await provesRefusal();
 });
 
 test("boot-time unseal: no CreatePrimary, and the command count", async () => {
@@ -116,6 +126,7 @@ test("reseal with PCR 4 already extended: proven by policy digest, unseals after
   assert.equal(r.proof, "policy");
   await board.boot(STOCK);
   assert.deepEqual(ok(await unseal()).secret, r.secret);
+  await provesRefusal();
 });
 
 const STEPS: ResealStep[] = ["pending-sealed", "pending-proven", "recorded", "main-evicted", "main-sealed", "main-proven", "pending-evicted"];
@@ -142,6 +153,7 @@ for (const [i, step] of STEPS.entries()) {
     const done = await reseal();
     await board.boot(STOCK);
     assert.deepEqual(ok(await unseal()), { secret: done.secret, source: "main" });
+    await provesRefusal();
   });
 }
 
@@ -193,4 +205,5 @@ test("and back: a secret bootward sealed unseals with tpm2_unseal and a PolicyPC
   } finally {
     await tool("tpm2_flushcontext", "-Q", f("session.ctx")).catch(() => undefined);
   }
+  await provesRefusal();
 });

@@ -193,7 +193,7 @@ test("kexec plan: only from a VerifiedBoot or an UnsafeBoot; Heads' cmdline rule
   const boot = makeBoot();
   await sign(boot);
   const v = await verify(boot);
-  assert.throws(() => new VerifiedBoot(Symbol("forged") as never, { bootDir: boot, entries: [], defaultChoice: null, signer: "x", counter: null, hashes: new Map(), lists: new Map() }));
+  assert.throws(() => new VerifiedBoot(Symbol("forged") as never, { bootDir: boot, entries: [], defaultChoice: null, signer: "x", counter: null, hashes: new Map(), lists: new Map(), clockWarning: null }));
   assert.throws(() => plan(sys, { bootDir: boot, entries: v.entries, defaultChoice: v.defaultChoice } as never), KexecError);
   const p = plan(sys, v, { add: "console=ttyS0 quiet", remove: "quiet ro" }, undefined, "/stage");
   assert.deepEqual(p.load, ["kexec", "-l", "/stage/0-vmlinuz-6.1", "--initrd=/stage/1-initrd.img-6.1", "--append=root=/dev/vda1 console=ttyS0 quiet"]);

@@ -136,6 +136,11 @@ test("hostile blobs with valid checksums are refused by the structure checks", a
   await refusedKeyring(Buffer.concat([one, one.subarray(0, header)]), /second header/);
 });
 
+test("a parser bug is not passed off as a malformed keyring, so the fuzz below can catch one", async () => {
+  // A TypeError inside the reader (here from input no caller can produce) must escape as itself.
+  await assert.rejects(readKeyring({ length: 8, subarray: () => { throw new TypeError("a bug"); } } as never), (e: unknown) => e instanceof TypeError && !(e instanceof SignatureError));
+});
+
 test("garbage and mutated keyboxes give a SignatureError or a subset of the keys, nothing else", async () => {
   const r = rng(0x6b6278);
   const fingerprints = new Set([gpg.stranger, gpg.owner]);

@@ -2,6 +2,7 @@
 // files, links, exec through pipes without deadlock, stdin input, statuses, devices.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { linkSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,8 @@ before(async () => {
   await compileBinary({ bundle: bundleFile, outFile: binary });
   const data = join(work, "data");
   spawnSync("mkdir", [data]);
+  writeFileSync(join(data, "secret"), "JBSWY3DPEHPK3PXP");
+  linkSync(join(data, "secret"), join(data, "witness"));
   const run = spawnSync(binary, [data], { encoding: "utf8", timeout: 60_000 });
   assert.equal(run.status, 0, `probe failed: ${run.stderr}`);
   report = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -43,6 +46,11 @@ test("files, directories and links", () => {
   assert.equal(report.statMissing, null);
   assert.equal(report.readlink, "b.txt");
   assert.equal(report.procSize, true, "a /proc file with st_size 0 must still be read in full");
+});
+
+test("wipeFile overwrites the file's own bytes with zeros before removing it", () => {
+  assert.equal(report.wipedGone, null);
+  assert.deepEqual(report.witness, new Array(16).fill(0), "the hard link still sees the secret, or a truncated inode");
 });
 
 test("failures are SysErrors that name the errno", () => {

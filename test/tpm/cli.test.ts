@@ -80,6 +80,10 @@ test("tpm reset, seal --random, unseal --hex", async () => {
   assert.match(u.out[0]!, /^[0-9a-f]{40}$/);
   const binary = await cli("unseal", "4d47", "--pcrs", "0-4,7");
   assert.ok(binary.status === 1 || /^[ -~]+$/.test(binary.out[0]!));
+  assert.equal((await cli("extend", "7", "--string", "changed")).status, 0);
+  const refused = await cli("unseal", "0x4d47", "--pcrs", "0-4,7", "--hex");
+  assert.equal(refused.status, 1);
+  assert.match(refused.err.join("\n"), /PCR values .* are not those the secret was sealed to/);
 });
 
 test("tpm seal with a passphrase; wrong passphrase and changed PCR are refused with exit 1", async () => {

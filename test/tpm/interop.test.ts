@@ -101,6 +101,8 @@ test("counters agree with tpm2_nvread both ways", async () => {
   assert.match(pub, /authread/);
   assert.match(pub, /authwrite/);
   assert.match(pub, /nt=0x1|counter/i);
+  // noDA: readable during dictionary-attack lockout (its authorization is empty anyway)
+  assert.match(pub, /no_da/);
 
   // a counter tpm2-tools defines the way Heads' tpmr counter_create does
   const other = "0x01234567";

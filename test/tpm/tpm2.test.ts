@@ -121,6 +121,9 @@ describe("ownership, sealing and counters", () => {
       // Nothing stays loaded: the TPM flushed the policy session itself.
       assert.deepEqual(await backend().cmd.getHandles(0x03000000), []);
       assert.deepEqual(await backend().cmd.getHandles(0x80000000), []);
+      // The PCR policy is enforced, not only computed.
+      await tpm.extend(7, "changed");
+      await assert.rejects(tpm.unseal({ handle: 0x4d47, pcrs: [0, 1, 2, 3, 4, 7] }), (e: unknown) => e instanceof TpmPolicyError && e.reason === "pcr");
     });
   }
 
@@ -128,6 +131,8 @@ describe("ownership, sealing and counters", () => {
     await tpm.seal(text("first"), { handle: 0x4d47, pcrs: [0, 7], ownerPassphrase: "owner pass" });
     await tpm.seal(text("second"), { handle: 0x81004d47, pcrs: [0, 7], ownerPassphrase: "owner pass" });
     assert.deepEqual(await tpm.unseal({ handle: 0x4d47, pcrs: [0, 7] }), text("second"));
+    await tpm.extend(7, "changed");
+    await assert.rejects(tpm.unseal({ handle: 0x4d47, pcrs: [0, 7] }), (e: unknown) => e instanceof TpmPolicyError && e.reason === "pcr");
   });
 
   test("extending a bound PCR makes unseal refuse with a named policy error", async () => {

@@ -346,7 +346,8 @@ function refusal(by?: Authorizer, nvIndex?: number): (e: unknown) => never {
       case RC12.NOSPACE:
         throw new TpmNvSpaceError(`the TPM has no NV space left${nvIndex === undefined ? "" : ` for index 0x${nvIndex.toString(16)}`}: remove an index that is no longer used, or reset the TPM`, e);
       case RC12.DEFEND_LOCK_RUNNING:
-        throw new TpmLockoutError("the TPM refuses authorizations for a while after too many wrong passphrases: wait, then try again", e);
+        // TPM 1.2 does not say how long its defence lasts: the sentence says so.
+        throw new TpmLockoutError(null, e);
       case RC12.AUTHFAIL:
         if (by === "owner") throw new TpmOwnerAuthError("the TPM owner passphrase was not accepted: type it again; if nobody knows it, reset the TPM from the menu (this needs physical presence and erases its secrets)", e);
         if (by === "srk") throw new TpmSrkAuthError("the TPM's storage root key does not take the well-known authorization Heads uses (another tool took ownership): give the owner passphrase to set it, or reset the TPM from the menu", e);

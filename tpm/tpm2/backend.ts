@@ -2,8 +2,8 @@
 // as few commands as the TPM allows (salted sessions against the persisted SRK, no
 // CreatePrimary outside reset, sessions that the TPM flushes itself).
 import { ascii, equalBytes, u32be, utf8 } from "../bytes.ts";
-import { TpmArgumentError, TpmClearAuthError, TpmError, TpmPolicyError, TpmResponseError } from "../errors.ts";
-import type { CounterOptions, NvDefineOptions, ResetOptions, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
+import { TpmArgumentError, TpmClearAuthError, TpmError, TpmLockoutError, TpmPolicyError, TpmResponseError } from "../errors.ts";
+import type { CounterOptions, LockoutState, NvDefineOptions, ResetOptions, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
 import { SRK_HANDLE } from "../face.ts";
 import { sha256 } from "../crypto/hash.ts";
 import {
@@ -16,6 +16,10 @@ import {
   NV,
   SESSION,
   TPM_PT_FIRMWARE_VERSION_1,
+  TPM_PT_LOCKOUT_COUNTER,
+  TPM_PT_LOCKOUT_INTERVAL,
+  TPM_PT_LOCKOUT_RECOVERY,
+  TPM_PT_MAX_AUTH_FAIL,
   TPM_PT_FIRMWARE_VERSION_2,
   TPM_PT_MANUFACTURER,
   TPM_PT_PERMANENT,
@@ -32,8 +36,9 @@ import { RC, rcBase } from "./rc.ts";
 import { password, type Session } from "./session.ts";
 import { sealedTemplate, srkTemplate } from "./types.ts";
 
-/** TPMA_PERMANENT.lockoutAuthSet (TPM 2.0 Part 2, 8.6). */
+/** TPMA_PERMANENT.lockoutAuthSet and inLockout (TPM 2.0 Part 2, 8.6). */
 const PERMANENT_LOCKOUT_AUTH_SET = 1 << 2;
+const PERMANENT_IN_LOCKOUT = 1 << 9;
 
 export function bytesOf(s: Secret | undefined): Uint8Array {
   if (s === undefined) return new Uint8Array(0);
@@ -198,7 +203,7 @@ export class Tpm2Backend implements Tpm {
     const base = rcBase(e.rc);
     if (base === RC.HANDLE && (e.command === "TPM2_Unseal" || e.command === "TPM2_ReadPublic")) return new TpmError(`nothing is sealed at 0x${handle.toString(16)}`);
     if (base === RC.AUTH_FAIL || base === RC.BAD_AUTH) return new TpmPolicyError("unseal refused: wrong passphrase", e, "passphrase");
-    if (base === RC.LOCKOUT) return new TpmPolicyError("unseal refused: the TPM is in dictionary-attack lockout (too many wrong passphrases)", e, "passphrase");
+    if (base === RC.LOCKOUT) return this.lockoutError(e);
     if (base !== RC.POLICY_FAIL) return e;
     try {
       const obj = await this.cmd.readPublic(handle);
@@ -209,6 +214,34 @@ export class Tpm2Backend implements Tpm {
       // The diagnosis is best effort; the refusal itself stands.
     }
     return new TpmPolicyError(`unseal refused: the PCR values (${pcrs.join(",")}) are not those the secret was sealed to, or the PCR list differs`, e, "pcr");
+  }
+
+  async lockoutState(): Promise<LockoutState> {
+    // TPM_PT_PERMANENT (0x200) to TPM_PT_LOCKOUT_RECOVERY (0x211) in one GetCapability.
+    const props = await this.cmd.getProperties(TPM_PT_PERMANENT, TPM_PT_LOCKOUT_RECOVERY - TPM_PT_PERMANENT + 1);
+    const failures = props.get(TPM_PT_LOCKOUT_COUNTER) ?? 0;
+    const maxTries = props.get(TPM_PT_MAX_AUTH_FAIL) ?? 0;
+    return {
+      inLockout: ((props.get(TPM_PT_PERMANENT) ?? 0) & PERMANENT_IN_LOCKOUT) !== 0,
+      failures,
+      maxTries,
+      recoveryTime: props.get(TPM_PT_LOCKOUT_INTERVAL) ?? 0,
+      lockoutRecovery: props.get(TPM_PT_LOCKOUT_RECOVERY) ?? 0,
+    };
+  }
+
+  /** TPM_RC_LOCKOUT becomes a TpmLockoutError that says how long the lockout lasts. */
+  private async lockoutError(e: TpmResponseError): Promise<TpmLockoutError> {
+    return new TpmLockoutError(await this.lockoutState().catch(() => null), e);
+  }
+
+  private async explainLockout<T>(pending: Promise<T>): Promise<T> {
+    try {
+      return await pending;
+    } catch (e) {
+      if (e instanceof TpmResponseError && rcBase(e.rc) === RC.LOCKOUT) throw await this.lockoutError(e);
+      throw e;
+    }
   }
 
   async destroy(handle: number, ownerPassphrase?: Secret): Promise<void> {
@@ -222,10 +255,12 @@ export class Tpm2Backend implements Tpm {
       const r = this.cmd.random(3);
       const index = (0x01000000 | (r[0]! << 16) | (r[1]! << 8) | r[2]!) >>> 0;
       try {
+        // noDA: the counter's authorization is empty, so dictionary-attack protection guards
+        // nothing, while in lockout it would make the rollback check fail (Heads #2205).
         await this.cmd.nvDefineSpace(TPM_RH_OWNER, owner, new Uint8Array(0), {
           index,
           nameAlg: ALG.SHA256,
-          attributes: NV.COUNTER | NV.OWNERREAD | NV.AUTHREAD | NV.AUTHWRITE,
+          attributes: NV.COUNTER | NV.OWNERREAD | NV.AUTHREAD | NV.AUTHWRITE | NV.NO_DA,
           authPolicy: new Uint8Array(0),
           dataSize: 8,
         });
@@ -248,13 +283,13 @@ export class Tpm2Backend implements Tpm {
   }
 
   async counterRead(id: number): Promise<bigint> {
-    const v = await this.cmd.nvRead(id, id, password(), 8);
+    const v = await this.explainLockout(this.cmd.nvRead(id, id, password(), 8));
     if (v.length !== 8) throw new TpmError(`counter 0x${id.toString(16)} returned ${v.length} bytes instead of 8`);
     return (BigInt(v[0]! * 0x1000000 + ((v[1]! << 16) | (v[2]! << 8) | v[3]!)) << 32n) | BigInt(((v[4]! << 24) | (v[5]! << 16) | (v[6]! << 8) | v[7]!) >>> 0);
   }
 
   async counterIncrement(id: number): Promise<bigint> {
-    await this.cmd.nvIncrement(id, id, password());
+    await this.explainLockout(this.cmd.nvIncrement(id, id, password()));
     return this.counterRead(id);
   }
 
@@ -274,7 +309,7 @@ export class Tpm2Backend implements Tpm {
     const n = size ?? (await this.cmd.nvReadPublic(index)).area.dataSize;
     const out = new Uint8Array(n);
     // A TPM reads at most its NV buffer size (≥ 512 on swtpm) per command.
-    for (let o = 0; o < n; o += 512) out.set(await this.cmd.nvRead(index, index, password(bytesOf(auth)), Math.min(512, n - o), o), o);
+    for (let o = 0; o < n; o += 512) out.set(await this.explainLockout(this.cmd.nvRead(index, index, password(bytesOf(auth)), Math.min(512, n - o), o)), o);
     return out;
   }
 

@@ -64,14 +64,24 @@ export async function execute(transport: Transport, random: Random, cmd: Command
       if (a.passwordNeeded) area.sized(a.authValue);
       else {
         cpHash ??= sha256(u32be(cmd.code), ...(cmd.names ?? handles.map(handleName)), params);
-        area.sized(hmacSha256(a.hmacKey(), cpHash, a.nonceCaller, a.nonceTpm, Uint8Array.of(a.attributes)));
+        const key = a.hmacKey();
+        area.sized(hmacSha256(key, cpHash, a.nonceCaller, a.nonceTpm, Uint8Array.of(a.attributes)));
+        if (key !== a.sessionKey) key.fill(0);
       }
     }
-    w.u32(area.length).bytes(area.finish());
+    const areaBytes = area.finish();
+    w.u32(area.length).bytes(areaBytes);
+    areaBytes.fill(0);
+    area.wipe();
   }
   w.bytes(params);
   w.patchU32(2, w.length);
   const bytes = w.finish();
+  // Password authorizations and parameters (a new authValue, a secret to seal) are in clear in
+  // these buffers; once the command is sent, nothing needs them.
+  w.wipe();
+  if (params !== cmd.params) params.fill(0);
+  cmd.params?.fill(0);
 
   let response: Uint8Array;
   let rc = 0;
@@ -82,6 +92,7 @@ export async function execute(transport: Transport, random: Random, cmd: Command
     const retryable = rc === RC.RETRY || rc === RC.YIELDED || rc === RC.TESTING;
     if (!retryable || attempt >= MAX_RESENDS) break;
   }
+  bytes.fill(0);
   return parseResponse(name, cmd, response, rc, sessions);
 }
 
@@ -115,7 +126,9 @@ function parseResponse(name: string, cmd: Command, response: Uint8Array, rc: num
       if (a.passwordNeeded) continue;
       if (cmd.newAuthValue) a.authValue = cmd.newAuthValue;
       rpHash ??= sha256(u32be(0), u32be(cmd.code), params);
-      const expected = hmacSha256(a.hmacKey(), rpHash, a.nonceTpm, a.nonceCaller, Uint8Array.of(attrs));
+      const key = a.hmacKey();
+      const expected = hmacSha256(key, rpHash, a.nonceTpm, a.nonceCaller, Uint8Array.of(attrs));
+      if (key !== a.sessionKey) key.fill(0);
       if (!equalBytes(expected, mac)) throw new TpmIntegrityError(`${name}: the response HMAC does not verify; the answer was altered on its way or comes from another TPM`);
     }
     r.end();
@@ -133,7 +146,9 @@ function cryptFirst(params: Uint8Array, s: Session, nonceNewer: Uint8Array, nonc
   if (params.length < 2) throw new TpmFormatError(`${what} has no sized first parameter to encrypt`);
   const size = (params[0]! << 8) | params[1]!;
   if (size + 2 > params.length) throw new TpmFormatError(`${what}'s first parameter claims ${size} bytes, only ${params.length - 2} present`);
-  const keyIv = kdfa(s.hmacKey(), "CFB", nonceNewer, nonceOlder, 256);
+  const key = s.hmacKey();
+  const keyIv = kdfa(key, "CFB", nonceNewer, nonceOlder, 256);
+  if (key !== s.sessionKey) key.fill(0);
   const data = cfb128(keyIv.subarray(0, 16), keyIv.subarray(16, 32), params.subarray(2, 2 + size), decrypt);
   keyIv.fill(0);
   return concat(params.subarray(0, 2), data, params.subarray(2 + size));

@@ -128,6 +128,7 @@ export function createNodeSys(): Sys {
       }),
     rename: (from, to) => wrap(from, () => fs.renameSync(from, to)),
     remove: (path) => wrap(path, () => fs.rmSync(path, { recursive: true, force: true })),
+    wipeFile: (path) => wrap(path, () => wipeNode(path)),
     // As on QuickJS: an existing directory is fine, missing parents are not created.
     mkdir: (path, mode) =>
       wrap(path, () => {
@@ -174,6 +175,19 @@ export function createNodeSys(): Sys {
     onPowerRequest: () => undefined,
     exit: (status) => process.exit(status),
   };
+}
+
+function wipeNode(path: string): void {
+  const fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW);
+  try {
+    const size = fs.fstatSync(fd).size;
+    const zeros = new Uint8Array(Math.min(size, 65536));
+    for (let done = 0; done < size; ) done += fs.writeSync(fd, zeros, 0, Math.min(zeros.length, size - done), done);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.unlinkSync(path);
 }
 
 function execNode(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {

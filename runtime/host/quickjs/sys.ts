@@ -352,6 +352,18 @@ export function createQuickJsSys(): Sys {
     remove(path) {
       check(`remove ${path}`, path, os.remove(path));
     },
+    wipeFile(path) {
+      const size = sys.stat(path)?.size ?? 0;
+      // QuickJS's os has no fsync; the secrets live on tmpfs, where the pages written are the file's own.
+      const fd = check(`open ${path}`, path, os.open(path, os.O_WRONLY));
+      try {
+        const zeros = new Uint8Array(Math.min(size, CHUNK));
+        for (let done = 0; done < size; done += zeros.length) writeAll(fd, zeros.subarray(0, Math.min(zeros.length, size - done)), `wipe ${path}`, path);
+      } finally {
+        os.close(fd);
+      }
+      check(`remove ${path}`, path, os.remove(path));
+    },
     mkdir(path, mode = 0o755) {
       const result = os.mkdir(path, mode);
       if (result === -EEXIST && sys.stat(path)?.kind === "dir") return;

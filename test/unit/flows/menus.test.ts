@@ -11,7 +11,6 @@ import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { ScriptedPrompt, type ScriptedAnswer, type TranscriptEntry } from "../../../ui/scripted-prompt.ts";
 import { plainUi, type AttestationProvider, type FlowContext } from "../../../runtime/flows/context.ts";
 import { runBootFlow, startFlows, SKELETON_MEASUREMENT } from "../../../runtime/flows/boot.ts";
-import { destroySecrets } from "../../../runtime/flows/recovery.ts";
 import { guarded } from "../../../runtime/flows/error-screen.ts";
 import { mainMenu } from "../../../runtime/flows/main-menu.ts";
 import { makeRoot } from "./fixture.ts";
@@ -230,12 +229,4 @@ test("a failing error screen goes up to PID 1's fail-safe instead of looping", a
     /script has no answers left/,
   );
   run.ctx.tpm!.close();
-});
-
-test("destroySecrets empties nested directories and keeps the top one; a missing directory is fine", () => {
-  const root = makeRoot();
-  roots.push(root);
-  assert.equal(destroySecrets(sys, join(root, "tmp/secret")), 3);
-  assert.deepEqual(sys.readdir(join(root, "tmp/secret")), []);
-  assert.equal(destroySecrets(sys, join(root, "nope")), 0);
 });

@@ -8,7 +8,7 @@
 // the reset, still offered, is not first. The QEMU test kills the real board.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
@@ -26,6 +26,8 @@ import { verifyBoot } from "../../../runtime/boot/index.ts";
 import { Workdir } from "../../flash/cbfstool.ts";
 import { makeBoot } from "../../boot/support.ts";
 import { makeRoot } from "./fixture.ts";
+import { secretsFound } from "../../support/secret-scan.ts";
+import { SECRET_BYTES } from "../../../runtime/attest/constants.ts";
 
 const CONFIG = 'export CONFIG_BOOTWARD_FLASH="/flash.rom"\n';
 const PASSPHRASE = "cut-power-pass";
@@ -56,7 +58,17 @@ function cutAfterNote(sys: Sys, step: ResetStep): Sys {
   });
 }
 
-const sys = createNodeSys();
+const host = createNodeSys();
+/** Every random draw the size of a TOTP secret: the secret sealed during the reset is among them. */
+const totpCandidates: Uint8Array[] = [];
+const sys: Sys = {
+  ...host,
+  randomBytes: (n) => {
+    const r = host.randomBytes(n);
+    if (n === SECRET_BYTES) totpCandidates.push(r.slice());
+    return r;
+  },
+};
 let state: string;
 let sw: Swtpm;
 let work: Workdir;
@@ -115,11 +127,7 @@ for (const step of STEPS) {
     await assert.rejects(run(first, ANSWERS, cutAfterNote(sys, step), (ctx) => oemResetWizard(ctx)), PowerCut);
 
     const second = await powerOn(first);
-    for (const file of filesUnder(join(second, "boot"))) {
-      const text = readFileSync(file, "latin1");
-      assert.ok(!text.includes(PASSPHRASE), `${file} holds the passphrase`);
-      assert.ok(!text.includes("PRIVATE KEY"), `${file} holds a secret key`);
-    }
+    assert.deepEqual(secretsFound(filesUnder(join(second, "boot")), { passphrases: [PASSPHRASE], totp: totpCandidates, noSecretKeyAtAll: true }), []);
     // The first screen names the step; starting again with the defaults finishes (swtpm's
     // platform hierarchy is open, so the TPM clears without the cut run's owner passphrase).
     const prompt = await run(second, [{ menu: "F" }, { confirm: true }, { confirm: true }, { menu: "n" }], sys, (ctx) => startupScreens(ctx, true));
@@ -147,5 +155,9 @@ for (const step of STEPS) {
       await verifyBoot(sys, { bootDir: join(third, "boot"), keys, tpm: ctx.tpm! });
     });
     assert.deepEqual(after.transcript.filter((e) => e.kind !== "status"), [], "nothing more is offered once the reset finished");
+    // The finished reset sealed a TOTP secret and wrote the protected key backup: neither is in the clear.
+    assert.ok(totpCandidates.length > 0, "no TOTP secret was drawn: the scan would prove nothing");
+    assert.deepEqual(secretsFound(filesUnder(join(third, "boot")), { passphrases: [PASSPHRASE], totp: totpCandidates, noSecretKeyAtAll: true }), []);
+    assert.deepEqual(secretsFound(filesUnder(join(third, "media")), { passphrases: [PASSPHRASE], totp: totpCandidates }), []);
   });
 }
