@@ -31,7 +31,8 @@ import { cmdlineRules, verifyPolicy } from "../boot/policy.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import { boardName, type FlowContext } from "./context.ts";
-import { destroySecrets, notMeasured, recoveryShell, restrictedBoot, SECRET_DIR } from "./recovery.ts";
+import { notMeasured, recoveryShell, restrictedBoot } from "./recovery.ts";
+import { wipeSecretDir } from "../secrets.ts";
 import { BOOT_PCR } from "../measure/pcr4.ts";
 
 export const VERIFY_FAILED_TITLE = "/boot integrity check failed";
@@ -57,7 +58,7 @@ export async function verifyBootDir(ctx: FlowContext, bootDir: string): Promise<
   const policy = verifyPolicy(ctx.sys, ctx.config, bootDir);
   if (policy.needsTpm && !ctx.tpm) throw new BootVerifyError("rollback", `the rollback counter cannot be read without a TPM (${ctx.tpmError ?? "no TPM"})`);
   const keys = await readRomKeyring(ctx.sys, ctx.root);
-  return verifyBoot(ctx.sys, { bootDir, keys, ...(ctx.tpm ? { tpm: ctx.tpm } : {}), ...policy });
+  return verifyBoot(ctx.sys, { bootDir, keys, date: new Date(ctx.sys.now()), ...(ctx.tpm ? { tpm: ctx.tpm } : {}), ...policy });
 }
 
 /**
@@ -77,16 +78,17 @@ export async function bootVerifyProblem(ctx: FlowContext): Promise<string | null
 /** Verifies /boot; on a failed check shows why and what can be done, and returns null. */
 async function verified(ctx: FlowContext, bootDir: string): Promise<VerifiedBoot | null> {
   const progress = ctx.ui.prompt.progress("Verifying /boot");
-  let failure: unknown;
+  let v: VerifiedBoot;
   try {
-    return await verifyBootDir(ctx, bootDir);
+    v = await verifyBootDir(ctx, bootDir);
   } catch (error) {
-    failure = error;
-  } finally {
     progress.done();
+    await verifyFailed(ctx, bootDir, error);
+    return null;
   }
-  await verifyFailed(ctx, bootDir, failure);
-  return null;
+  progress.done();
+  if (v.clockWarning) await ctx.ui.prompt.message({ title: "The firmware clock is behind", text: `${v.clockWarning}.\n\n/boot verified all the same.`, tone: "warning" });
+  return v;
 }
 
 type FailedChoice = "back" | "force" | "recovery";
@@ -152,7 +154,7 @@ async function boot(ctx: FlowContext, target: VerifiedBoot | UnsafeBoot, index?:
     await prompt.message({ title: "Boot plan (not PID 1: nothing is booted)", text: `${describePlan(kplan)}${key}`, tone: kplan.unsafe ? "warning" : "info" });
     return;
   }
-  const wipeSecrets = () => void destroySecrets(ctx.sys, resolvePath(ctx.root, SECRET_DIR));
+  const wipeSecrets = () => void wipeSecretDir(ctx.sys, ctx.root);
   try {
     await ctx.ui.suspend(async () => {
       ctx.sys.console.write(`\r\nbootward: booting ${kplan.entry.name}${kplan.unsafe ? " WITHOUT VERIFICATION" : ""}\r\n`);

@@ -239,10 +239,15 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
     progress.update(null, "Signing /boot");
     try {
       const signer = key.signer;
-      await withWritableBoot(ctx.sys, ctx.firmware, async () => {
-        removeOldSignedSet(ctx.sys, bootDir);
-        await signBoot(ctx.sys, { bootDir, signer, tpm, ownerPassphrase: answers.tpmOwner, defaultIndex: 1 });
-      });
+      try {
+        await withWritableBoot(ctx.sys, ctx.firmware, async () => {
+          removeOldSignedSet(ctx.sys, bootDir);
+          await signBoot(ctx.sys, { bootDir, signer, tpm, ownerPassphrase: answers.tpmOwner, defaultIndex: 1 });
+        });
+      } finally {
+        // The private key is not needed after /boot is signed (the backup drive holds it, protected).
+        signer.forget();
+      }
     } catch (error) {
       if (!isBootProblem(error)) throw error;
       return await fail("/boot could not be signed", error);

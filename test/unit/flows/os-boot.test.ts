@@ -79,6 +79,22 @@ test("Default boot: a signed /boot verifies and the signed default entry is plan
   assert.match(plan.text, /then: extend PCR 4; wipe secrets; TPM finalize; kexec -e/);
 });
 
+test("Default boot with the firmware clock a day behind the signature: verified, with a warning about the clock", async () => {
+  const root = await signedRoot();
+  const prompt = new ScriptedPrompt([{ menu: "d" }, { menu: "p" }]);
+  const behind = { ...sys, now: () => Date.now() - 24 * 3600 * 1000 };
+  const ctx = await startFlows(behind, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  try {
+    assert.equal(await mainMenu(ctx), "poweroff");
+  } finally {
+    ctx.tpm?.close();
+  }
+  const warning = message(prompt, "The firmware clock is behind");
+  assert.equal(warning?.tone, "warning");
+  assert.match(warning!.text, /the clock is behind/);
+  assert.ok(message(prompt, "Boot plan (not PID 1: nothing is booted)"), "the boot went on");
+});
+
 test("Default boot: one byte of the kernel changed → refused, the check and the file named, nothing planned, header red", async () => {
   const root = await signedRoot();
   appendFileSync(join(root, "boot/vmlinuz-6.1"), "x");
