@@ -65,7 +65,7 @@ function sourceListsFromSystem(): string {
 }
 
 /** Gets the upstream tarball into .cache/ (once) through apt-get source, and checks its hash. */
-async function fetchSodiumSource(): Promise<string> {
+export async function fetchSodiumSource(): Promise<string> {
   const file = join(cacheDir, SODIUM_SOURCE.tarball);
   if (!existsSync(file)) {
     await mkdir(cacheDir, { recursive: true });
