@@ -15,6 +15,8 @@ export interface CompileOptions {
   variant?: EngineVariant;
   /** Prepend QuickJS's "use strip" directive: no line tables or source kept in the bytecode. */
   strip?: boolean;
+  /** Extra -D flags for the native module (a test builds the portable SHA-256 path with one). */
+  defines?: string[];
 }
 
 // Chosen by build/measure-engine.ts (openpgp + otplib + ink + React, all imported):
@@ -126,6 +128,7 @@ async function compileIn(work: string, opts: CompileOptions, mode: CompileMode, 
       `-ffile-prefix-map=${native.dir}=libsodium`,
       "-frandom-seed=bootward",
       ...native.flags,
+      ...(opts.defines ?? []).map((d) => `-D${d}`),
       "-Wl,--build-id=none",
       "-o",
       tmp,

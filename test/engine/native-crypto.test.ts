@@ -18,14 +18,21 @@ import {
 } from "./crypto-cases.ts";
 
 let work: string;
-let probe: string;
+/** As dist/bootward is built, and with the portable SHA-256 only (the CPU here may have SHA extensions). */
+let probes: { label: string; file: string }[];
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), "bootward-crypto-"));
   const bundleFile = join(work, "probe.mjs");
   await bundle({ entry: join(repoRoot, "test/engine/fixtures/crypto-probe.ts"), outFile: bundleFile });
-  probe = join(work, "probe");
-  await compileBinary({ bundle: bundleFile, outFile: probe });
+  probes = [
+    { label: "default build", file: join(work, "probe") },
+    { label: "portable SHA-256", file: join(work, "probe-portable") },
+  ];
+  await Promise.all([
+    compileBinary({ bundle: bundleFile, outFile: probes[0]!.file }),
+    compileBinary({ bundle: bundleFile, outFile: probes[1]!.file, defines: ["BOOTWARD_PORTABLE_SHA256"] }),
+  ]);
 });
 
 after(async () => {
@@ -34,8 +41,8 @@ after(async () => {
 
 let runs = 0;
 
-/** Runs every case in one process of the probe binary; returns its answers in order. */
-async function runNative(cases: CryptoCase[]): Promise<unknown[]> {
+/** Runs every case in one process of a probe binary; returns its answers in order. */
+async function runNative(cases: CryptoCase[], probe = probes[0]!.file): Promise<unknown[]> {
   const file = join(work, `cases-${runs++}.json`);
   await writeFile(file, JSON.stringify(cases));
   const run = spawnSync(probe, [file], { encoding: "utf8", timeout: 300_000, maxBuffer: 1 << 26 });
@@ -45,13 +52,15 @@ async function runNative(cases: CryptoCase[]): Promise<unknown[]> {
   return answers;
 }
 
-async function assertAll(labelled: Labelled[]): Promise<void> {
-  const answers = await runNative(labelled.map((l) => l.case));
-  labelled.forEach((l, i) => assert.deepEqual(answers[i], l.expected, l.label));
+async function assertAll(labelled: Labelled[], which = probes.slice(0, 1)): Promise<void> {
+  for (const probe of which) {
+    const answers = await runNative(labelled.map((l) => l.case), probe.file);
+    labelled.forEach((l, i) => assert.deepEqual(answers[i], l.expected, `${probe.label}: ${l.label}`));
+  }
 }
 
 test("SHA-256 and SHA-512: FIPS vectors, and random lengths across block boundaries up to 1 MiB equal node:crypto and @noble/hashes", async () => {
-  await assertAll(digestCases());
+  await assertAll(digestCases(), probes);
 });
 
 test("SHA-256 of files: empty, a million a, 3 MiB + 1 of random bytes, through Sys.sha256File; a missing file is a SysError", async () => {
@@ -62,7 +71,7 @@ test("SHA-256 of files: empty, a million a, 3 MiB + 1 of random bytes, through S
     labelled.push({ label: name, case: { op: "file", path: join(work, name) }, expected: createHash("sha256").update(data).digest("hex") });
   }
   labelled.push({ label: "missing", case: { op: "file", path: join(work, "missing") }, expected: { error: `SysError: hash ${join(work, "missing")}: No such file or directory` } });
-  await assertAll(labelled);
+  await assertAll(labelled, probes);
 });
 
 test("Ed25519: RFC 8032 vectors verify; random good, tampered and random signatures are judged as OpenSSL judges them", async () => {

@@ -9,6 +9,12 @@
  * node:crypto and BigInt in the tests.
  * The PKCS#1 v1.5 encoding and its comparison stay in JS (runtime/host/quickjs/web-crypto.ts).
  *
+ * SHA-256 of whole blocks runs on the CPU's SHA extensions where it has them (Intel since Goldmont
+ * and Ice Lake, AMD since Zen): several times libsodium's portable code, which is what makes
+ * /boot verification cheaper than a sha256sum process. The padding and the last partial block
+ * stay libsodium's, so both paths share everything but the compression function; the tests
+ * build the probe with BOOTWARD_PORTABLE_SHA256 too, so the portable path is checked on any CPU.
+ *
  * Every function takes and returns bytes (ArrayBuffer or typed array in, ArrayBuffer out);
  * sha256File returns a negative errno instead of throwing, as QuickJS's `os` module does.
  */
@@ -17,6 +23,12 @@
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+
+#if defined(__x86_64__) && !defined(BOOTWARD_PORTABLE_SHA256)
+#define SHA_EXTENSIONS 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 #include "quickjs.h"
 #include "crypto_hash_sha256.h"
@@ -30,6 +42,94 @@
 #define RSA_MAX_LIMBS (RSA_MAX_BYTES / 4)
 
 static uint8_t file_buffer[FILE_CHUNK];
+
+#ifdef SHA_EXTENSIONS
+/* FIPS 180-4 §4.2.2. */
+static const uint32_t sha256_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+/* -1 unknown, then 0 or 1: CPUID leaf 7 EBX bit 29 (SHA), leaf 1 ECX bits 9 (SSSE3) and 19 (SSE4.1). */
+static int sha_extensions = -1;
+
+static int have_sha_extensions(void)
+{
+    unsigned a, b, c, d;
+
+    if (sha_extensions < 0) {
+        sha_extensions = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 9)) && (c & (1u << 19)) &&
+                         __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+    }
+    return sha_extensions;
+}
+
+/*
+ * The compression function over whole blocks. The instructions keep the working variables as
+ * ABEF and CDGH and do two rounds each; a message word group is made from the four before it
+ * (msg1: w[i-16] + σ0(w[i-15]); + w[i-7]; msg2: + σ1(w[i-2])).
+ */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks)
+{
+    const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i dcba = _mm_loadu_si128((const __m128i *)&state[0]);
+    __m128i hgfe = _mm_loadu_si128((const __m128i *)&state[4]);
+    __m128i cdab = _mm_shuffle_epi32(dcba, 0xb1);
+    __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1b);
+    __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+    __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xf0);
+    __m128i fedc, w[4], k;
+    int group;
+
+    for (; blocks > 0; blocks--, data += 64) {
+        __m128i abef_before = abef, cdgh_before = cdgh;
+
+        for (group = 0; group < 16; group++) {
+            __m128i *words = &w[group & 3];
+            if (group < 4) {
+                *words = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * group)), byte_swap);
+            } else {
+                __m128i previous = w[(group - 1) & 3];
+                __m128i sum = _mm_add_epi32(_mm_sha256msg1_epu32(*words, w[(group - 3) & 3]),
+                                            _mm_alignr_epi8(previous, w[(group - 2) & 3], 4));
+                *words = _mm_sha256msg2_epu32(sum, previous);
+            }
+            k = _mm_add_epi32(*words, _mm_loadu_si128((const __m128i *)&sha256_k[4 * group]));
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(k, 0x0e));
+        }
+        abef = _mm_add_epi32(abef, abef_before);
+        cdgh = _mm_add_epi32(cdgh, cdgh_before);
+    }
+    fedc = _mm_shuffle_epi32(abef, 0x1b);
+    cdgh = _mm_shuffle_epi32(cdgh, 0xb1);
+    _mm_storeu_si128((__m128i *)&state[0], _mm_blend_epi16(fedc, cdgh, 0xf0));
+    _mm_storeu_si128((__m128i *)&state[4], _mm_alignr_epi8(cdgh, fedc, 8));
+}
+#endif
+
+/* crypto_hash_sha256_update, with the whole blocks on the SHA extensions when libsodium's buffer is empty. */
+static void sha256_update(crypto_hash_sha256_state *state, const uint8_t *data, size_t len)
+{
+#ifdef SHA_EXTENSIONS
+    /* count is in bits; a multiple of 512 means no partial block is waiting in state->buf. */
+    if (len >= 64 && (state->count & 511) == 0 && have_sha_extensions()) {
+        size_t blocks = len / 64;
+        sha256_blocks(state->state, data, blocks);
+        state->count += (uint64_t)blocks * 512;
+        data += blocks * 64;
+        len -= blocks * 64;
+    }
+#endif
+    crypto_hash_sha256_update(state, data, len);
+}
 
 /* The bytes of an ArrayBuffer or a typed array (a view's own window, not its whole buffer). */
 static uint8_t *bytes_of(JSContext *ctx, JSValueConst value, size_t *len)
@@ -55,11 +155,14 @@ static JSValue js_sha256(JSContext *ctx, JSValueConst this_val, int argc, JSValu
 {
     size_t len;
     uint8_t *data = bytes_of(ctx, argv[0], &len);
+    crypto_hash_sha256_state state;
     uint8_t out[crypto_hash_sha256_BYTES];
 
     if (data == NULL)
         return JS_EXCEPTION;
-    crypto_hash_sha256(out, data, len);
+    crypto_hash_sha256_init(&state);
+    sha256_update(&state, data, len);
+    crypto_hash_sha256_final(&state, out);
     return JS_NewArrayBufferCopy(ctx, out, sizeof out);
 }
 
@@ -97,7 +200,7 @@ static JSValue js_sha256_file(JSContext *ctx, JSValueConst this_val, int argc, J
             error = errno;
         if (n <= 0)
             break;
-        crypto_hash_sha256_update(&state, file_buffer, (unsigned long long)n);
+        sha256_update(&state, file_buffer, (size_t)n);
     }
     close(fd);
     if (error != 0)
