@@ -6,11 +6,11 @@
 // Debian 12 and 13 carry 1.0.18 with one patch (CVE-2025-69277) to ge25519_is_on_main_subgroup,
 // which signature verification never calls, so the upstream files are used as they are.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildError } from "./errors.ts";
-import { buildDir, cacheDir, repoRoot } from "./paths.ts";
-import { checkSha256 } from "./quickjs.ts";
+import { buildDir, repoRoot } from "./paths.ts";
+import { cachedDownload } from "./quickjs.ts";
 import { run } from "./run.ts";
 
 export const SODIUM_SOURCE = {
@@ -65,41 +65,29 @@ function sourceListsFromSystem(): string {
 }
 
 /** Gets the upstream tarball into .cache/ (once) through apt-get source, and checks its hash. */
-export async function fetchSodiumSource(): Promise<string> {
-  const file = join(cacheDir, SODIUM_SOURCE.tarball);
-  if (!existsSync(file)) {
-    await mkdir(cacheDir, { recursive: true });
-    const scratch = await mkdtemp(join(cacheDir, ".download-"));
-    try {
-      const apt = join(scratch, "apt");
-      await mkdir(join(apt, "lists", "partial"), { recursive: true });
-      await mkdir(join(apt, "cache", "archives", "partial"), { recursive: true });
-      await mkdir(join(apt, "parts"), { recursive: true });
-      await writeFile(join(apt, "parts", "sources.sources"), sourceListsFromSystem());
-      const options = [
-        "-o", "Dir::Etc::SourceList=/dev/null",
-        "-o", `Dir::Etc::SourceParts=${join(apt, "parts")}`,
-        "-o", `Dir::State::Lists=${join(apt, "lists")}`,
-        "-o", `Dir::Cache=${join(apt, "cache")}`,
-      ];
-      await run(["apt-get", ...options, "-q", "update"], { what: "Reading Debian's source package index", fix: "check that the Debian archive is reachable" });
-      const out = join(scratch, "out");
-      await mkdir(out);
-      await run(["apt-get", ...options, "-q", "source", "--download-only", SODIUM_SOURCE.debianPackage], {
-        cwd: out,
-        what: `Downloading Debian's ${SODIUM_SOURCE.debianPackage} source package`,
-        fix: "check that the Debian archive is reachable",
-      });
-      if (!(await readdir(out)).includes(SODIUM_SOURCE.tarball)) {
-        throw new BuildError(`Debian's ${SODIUM_SOURCE.debianPackage} source package no longer carries ${SODIUM_SOURCE.tarball}; the archive moved to another upstream version, update SODIUM_SOURCE in build/native.ts.`);
-      }
-      await rename(join(out, SODIUM_SOURCE.tarball), file);
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
+export function fetchSodiumSource(): Promise<string> {
+  return cachedDownload(SODIUM_SOURCE.tarball, SODIUM_SOURCE.sha256, async (scratch) => {
+    const apt = join(scratch, "apt");
+    await mkdir(join(apt, "lists", "partial"), { recursive: true });
+    await mkdir(join(apt, "cache", "archives", "partial"), { recursive: true });
+    await mkdir(join(apt, "parts"), { recursive: true });
+    await writeFile(join(apt, "parts", "sources.sources"), sourceListsFromSystem());
+    const options = [
+      "-o", "Dir::Etc::SourceList=/dev/null",
+      "-o", `Dir::Etc::SourceParts=${join(apt, "parts")}`,
+      "-o", `Dir::State::Lists=${join(apt, "lists")}`,
+      "-o", `Dir::Cache=${join(apt, "cache")}`,
+    ];
+    await run(["apt-get", ...options, "-q", "update"], { what: "Reading Debian's source package index", fix: "check that the Debian archive is reachable" });
+    await run(["apt-get", ...options, "-q", "source", "--download-only", SODIUM_SOURCE.debianPackage], {
+      cwd: scratch,
+      what: `Downloading Debian's ${SODIUM_SOURCE.debianPackage} source package`,
+      fix: "check that the Debian archive is reachable",
+    });
+    if (!(await readdir(scratch)).includes(SODIUM_SOURCE.tarball)) {
+      throw new BuildError(`Debian's ${SODIUM_SOURCE.debianPackage} source package no longer carries ${SODIUM_SOURCE.tarball}; the archive moved to another upstream version, update SODIUM_SOURCE in build/native.ts.`);
     }
-  }
-  await checkSha256(file, SODIUM_SOURCE.sha256);
-  return file;
+  });
 }
 
 /** The extracted libsodium files (reused once complete) and the flags to compile them with. */

@@ -7,7 +7,7 @@
  * a public-key operation on public data needs no constant-time care: left-to-right
  * square-and-multiply with Montgomery multiplication over 32-bit limbs, checked against
  * node:crypto and BigInt in the tests.
- * The PKCS#1 v1.5 encoding and its comparison stay in JS (runtime/host/quickjs/web-crypto.ts).
+ * The PKCS#1 v1.5 encoding and its comparison stay in JS (runtime/host/quickjs/subtle.ts).
  *
  * SHA-256 of whole blocks runs on the CPU's SHA extensions where it has them (Intel since Goldmont
  * and Ice Lake, AMD since Zen): several times libsodium's portable code, which is what makes
