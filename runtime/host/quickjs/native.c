@@ -209,23 +209,30 @@ static JSValue js_sha256_file(JSContext *ctx, JSValueConst this_val, int argc, J
     return JS_NewArrayBufferCopy(ctx, out, sizeof out);
 }
 
+/* The three arguments as bytes; -1 with a TypeError pending when one is not bytes. */
+static int three_byte_arguments(JSContext *ctx, JSValueConst *argv, uint8_t *bytes[3], size_t lens[3])
+{
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        bytes[i] = bytes_of(ctx, argv[i], &lens[i]);
+        if (bytes[i] == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+/* ed25519Verify(publicKey, message, signature) */
 static JSValue js_ed25519_verify(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
-    size_t public_len, message_len, signature_len;
-    uint8_t *public_key = bytes_of(ctx, argv[0], &public_len);
-    uint8_t *message, *signature;
+    uint8_t *arg[3];
+    size_t len[3];
 
-    if (public_key == NULL)
+    if (three_byte_arguments(ctx, argv, arg, len) < 0)
         return JS_EXCEPTION;
-    message = bytes_of(ctx, argv[1], &message_len);
-    if (message == NULL)
-        return JS_EXCEPTION;
-    signature = bytes_of(ctx, argv[2], &signature_len);
-    if (signature == NULL)
-        return JS_EXCEPTION;
-    if (public_len != crypto_sign_ed25519_PUBLICKEYBYTES || signature_len != crypto_sign_ed25519_BYTES)
+    if (len[0] != crypto_sign_ed25519_PUBLICKEYBYTES || len[2] != crypto_sign_ed25519_BYTES)
         return JS_FALSE;
-    return JS_NewBool(ctx, crypto_sign_ed25519_verify_detached(signature, message, message_len, public_key) == 0);
+    return JS_NewBool(ctx, crypto_sign_ed25519_verify_detached(arg[2], arg[1], len[1], arg[0]) == 0);
 }
 
 /* Numbers are little-endian arrays of 32-bit limbs; byte strings are big-endian. */
@@ -348,26 +355,23 @@ static void montgomery_r_squared(uint32_t *rr, const struct modulus *m)
  */
 static JSValue js_rsa_public(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
 {
-    size_t n_len, e_len, s_len, i;
-    const uint8_t *n_bytes = bytes_of(ctx, argv[0], &n_len);
-    const uint8_t *e_bytes, *s_bytes;
+    uint8_t *arg[3];
+    size_t len[3], n_len, e_len, s_len, i;
+    const uint8_t *n_bytes, *e_bytes, *s_bytes;
     struct modulus m;
     uint32_t s[RSA_MAX_LIMBS], rr[RSA_MAX_LIMBS], base[RSA_MAX_LIMBS], acc[RSA_MAX_LIMBS], one[RSA_MAX_LIMBS];
     uint8_t out[RSA_MAX_BYTES];
     uint32_t inverse;
     int started = 0, bit;
 
-    if (n_bytes == NULL)
+    if (three_byte_arguments(ctx, argv, arg, len) < 0)
         return JS_EXCEPTION;
-    e_bytes = bytes_of(ctx, argv[1], &e_len);
-    if (e_bytes == NULL)
-        return JS_EXCEPTION;
-    s_bytes = bytes_of(ctx, argv[2], &s_len);
-    if (s_bytes == NULL)
-        return JS_EXCEPTION;
-    n_bytes = skip_zeros(n_bytes, &n_len);
-    e_bytes = skip_zeros(e_bytes, &e_len);
-    s_bytes = skip_zeros(s_bytes, &s_len);
+    n_len = len[0];
+    e_len = len[1];
+    s_len = len[2];
+    n_bytes = skip_zeros(arg[0], &n_len);
+    e_bytes = skip_zeros(arg[1], &e_len);
+    s_bytes = skip_zeros(arg[2], &s_len);
     if (n_len == 0 || n_len > RSA_MAX_BYTES || (n_bytes[n_len - 1] & 1) == 0 || e_len == 0 || s_len > n_len)
         return JS_NULL;
 
