@@ -66,6 +66,8 @@ function firmwarePlugin(): Plugin {
         }
         return { path: args.path, external: true };
       });
+      // Compiled into the binary (runtime/host/quickjs/native.c), like std and os.
+      b.onResolve({ filter: /^bootward:native$/ }, (args) => ({ path: args.path, external: true }));
       b.onResolve({ filter: /^node:/ }, (args) => {
         const name = args.path.slice("node:".length);
         if (name === "events") return { path: resolvePackageFile("events/events.js") };

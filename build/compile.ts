@@ -2,7 +2,8 @@
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { buildEngine, type Engine, type EngineVariant } from "./quickjs.ts";
-import { buildDir } from "./paths.ts";
+import { NATIVE_INIT, NATIVE_MODULE, nativeSources, type NativeSources } from "./native.ts";
+import { buildDir, repoRoot } from "./paths.ts";
 import { run } from "./run.ts";
 
 export type CompileMode = "bytecode" | "source";
@@ -14,6 +15,8 @@ export interface CompileOptions {
   variant?: EngineVariant;
   /** Prepend QuickJS's "use strip" directive: no line tables or source kept in the bytecode. */
   strip?: boolean;
+  /** Extra -D flags for the native module (a test builds the portable SHA-256 path with one). */
+  defines?: string[];
 }
 
 // Chosen by build/measure-engine.ts (openpgp + otplib + ink + React, all imported):
@@ -26,10 +29,12 @@ export interface CompileOptions {
 export const DEFAULT_MODE: CompileMode = "bytecode";
 export const DEFAULT_VARIANT: EngineVariant = "O2";
 
-// Evaluates the embedded source as an ES module with std and os available, as qjsc's
-// generated main does for bytecode. Kept as a template so both modes share one engine setup.
+// Evaluates the embedded source as an ES module with std, os and our native module available,
+// as qjsc's generated main does for bytecode. Kept as a template so both modes share one engine setup.
 const SOURCE_MAIN = `#include <string.h>
 #include "quickjs-libc.h"
+
+extern JSModuleDef *js_init_module_${NATIVE_INIT}(JSContext *ctx, const char *name);
 
 extern const unsigned char bootward_source[];
 extern const unsigned int bootward_source_len;
@@ -43,6 +48,7 @@ int main(int argc, char **argv)
   ctx = JS_NewContext(rt);
   js_init_module_std(ctx, "std");
   js_init_module_os(ctx, "os");
+  js_init_module_${NATIVE_INIT}(ctx, "${NATIVE_MODULE}");
   js_std_add_helpers(ctx, argc, argv);
   result = JS_Eval(ctx, (const char *)bootward_source, bootward_source_len, "bootward.mjs",
                    JS_EVAL_TYPE_MODULE);
@@ -77,18 +83,19 @@ export async function compileBinary(opts: CompileOptions): Promise<{ bytes: numb
   const variant = opts.variant ?? DEFAULT_VARIANT;
   const strip = opts.strip ?? true;
   const engine = await buildEngine({ variant });
+  const native = await nativeSources();
   // A fresh work directory per compile, so two builds at once (a test, the main build, even of
   // the same output) never share one; -ffile-prefix-map keeps its name out of the binary.
   await mkdir(join(buildDir, "compile"), { recursive: true });
   const work = await mkdtemp(join(buildDir, "compile", `${mode}-${variant}${strip ? "-strip" : ""}-`));
   try {
-    return await compileIn(work, opts, mode, variant, strip, engine);
+    return await compileIn(work, opts, mode, variant, strip, engine, native);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-async function compileIn(work: string, opts: CompileOptions, mode: CompileMode, variant: EngineVariant, strip: boolean, engine: Engine): Promise<{ bytes: number; xzBytes: number }> {
+async function compileIn(work: string, opts: CompileOptions, mode: CompileMode, variant: EngineVariant, strip: boolean, engine: Engine, native: NativeSources): Promise<{ bytes: number; xzBytes: number }> {
 
   let source = await readFile(opts.bundle);
   if (strip) source = Buffer.concat([Buffer.from('"use strip";\n'), source]);
@@ -96,7 +103,7 @@ async function compileIn(work: string, opts: CompileOptions, mode: CompileMode, 
   if (mode === "bytecode") {
     // qjsc names the module after its argument: a relative name keeps the path out.
     await writeFile(join(work, "bootward.mjs"), source);
-    await run([engine.qjsc, "-e", "-m", "-o", "app.c", "bootward.mjs"], { cwd: work, what: "Compiling the bundle to bytecode (qjsc)" });
+    await run([engine.qjsc, "-e", "-m", "-M", `${NATIVE_MODULE},${NATIVE_INIT}`, "-o", "app.c", "bootward.mjs"], { cwd: work, what: "Compiling the bundle to bytecode (qjsc)" });
     cFiles.push("app.c");
   } else {
     await writeFile(join(work, "main.c"), SOURCE_MAIN);
@@ -114,13 +121,19 @@ async function compileIn(work: string, opts: CompileOptions, mode: CompileMode, 
       "-D_GNU_SOURCE",
       `-I${engine.include}`,
       // Paths and random seeds are the two ways a checkout leaks into object files.
+      // GCC applies the last matching map: the checkout's own files first, the trees inside it after.
+      `-ffile-prefix-map=${repoRoot}=.`,
       `-ffile-prefix-map=${work}=.`,
       `-ffile-prefix-map=${engine.dir}=quickjs`,
+      `-ffile-prefix-map=${native.dir}=libsodium`,
       "-frandom-seed=bootward",
+      ...native.flags,
+      ...(opts.defines ?? []).map((d) => `-D${d}`),
       "-Wl,--build-id=none",
       "-o",
       tmp,
       ...cFiles,
+      ...native.files,
       engine.lib,
       "-lm",
       "-ldl",

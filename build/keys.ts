@@ -7,6 +7,7 @@ import { buildKey, sourceParts } from "./outputs.ts";
 import { repoRoot } from "./paths.ts";
 import { DEFAULT_MODE, DEFAULT_VARIANT } from "./compile.ts";
 import { QUICKJS_SOURCE } from "./quickjs.ts";
+import { NATIVE_C, SODIUM_SOURCE } from "./native.ts";
 import { configText, modulesText, type Board } from "../initrd/boards.ts";
 import type { InitrdCompression } from "../initrd/compression.ts";
 
@@ -15,7 +16,7 @@ const here = (...parts: string[]) => join(repoRoot, ...parts);
 const BUNDLE_BUILDERS = [here("build/bundle.ts")];
 /** How esbuild resolves and transforms: the installed packages, the root manifest, tsconfig's JSX and target settings. */
 const BUNDLE_SETTINGS = ["package-lock.json", "package.json", "tsconfig.json"].map((f) => here(f));
-const BINARY_BUILDERS = [here("build/compile.ts"), here("build/quickjs.ts")];
+const BINARY_BUILDERS = [here("build/compile.ts"), here("build/quickjs.ts"), here("build/native.ts"), NATIVE_C];
 // boards.ts is not among them: a board enters its image through its definition and the
 // files rendered from it (initramfsKey), so editing one board's config rebuilds that board only.
 const INITRAMFS_BUILDERS = [...["image.ts", "elf.ts", "debian.ts", "compression.ts"].map((f) => here("initrd", f)), here("lib", "cpio.ts")];
@@ -40,7 +41,7 @@ export function bundleKey(inputs: readonly string[], options: Record<string, unk
 export function binaryKey(bundleBytes: Uint8Array): string {
   return buildKey([
     "bootward", bundleBytes, ...sourceParts(BINARY_BUILDERS),
-    { quickjs: QUICKJS_SOURCE.sha256, mode: DEFAULT_MODE, variant: DEFAULT_VARIANT },
+    { quickjs: QUICKJS_SOURCE.sha256, libsodium: SODIUM_SOURCE.sha256, mode: DEFAULT_MODE, variant: DEFAULT_VARIANT },
   ]);
 }
 

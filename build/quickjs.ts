@@ -35,27 +35,37 @@ function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** Gets the tarball into .cache/ (once) and checks its hash; returns its path. */
-export async function fetchQuickJsSource(): Promise<string> {
-  const file = join(cacheDir, QUICKJS_SOURCE.tarball);
+/**
+ * A pinned download in .cache/: fetched once by `download` (which leaves `name` in the scratch
+ * directory it is given), then checked by hash on every use; returns its path.
+ */
+export async function cachedDownload(name: string, sha256: string, download: (scratch: string) => Promise<void>): Promise<string> {
+  const file = join(cacheDir, name);
   if (!existsSync(file)) {
     await mkdir(cacheDir, { recursive: true });
     // Into a scratch directory, then renamed: an interrupted download never sits in .cache/
     // under the name of a finished one.
     const scratch = await mkdtemp(join(cacheDir, ".download-"));
     try {
-      // npm pack only downloads; it never runs a registry package's scripts.
-      await run(["npm", "pack", QUICKJS_SOURCE.npmSpec, "--pack-destination", scratch, "--ignore-scripts"], {
-        what: `Downloading ${QUICKJS_SOURCE.npmSpec}`,
-        fix: "check that the npm registry is reachable",
-      });
-      await rename(join(scratch, QUICKJS_SOURCE.tarball), file);
+      await download(scratch);
+      await rename(join(scratch, name), file);
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   }
-  await checkSha256(file, QUICKJS_SOURCE.sha256);
+  await checkSha256(file, sha256);
   return file;
+}
+
+/** Gets the tarball into .cache/ (once) and checks its hash; returns its path. */
+export function fetchQuickJsSource(): Promise<string> {
+  return cachedDownload(QUICKJS_SOURCE.tarball, QUICKJS_SOURCE.sha256, async (scratch) => {
+    // npm pack only downloads; it never runs a registry package's scripts.
+    await run(["npm", "pack", QUICKJS_SOURCE.npmSpec, "--pack-destination", scratch, "--ignore-scripts"], {
+      what: `Downloading ${QUICKJS_SOURCE.npmSpec}`,
+      fix: "check that the npm registry is reachable",
+    });
+  });
 }
 
 /** Stops the build when a pinned download does not have the hash it was pinned with. */

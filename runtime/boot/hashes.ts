@@ -17,7 +17,7 @@ import { sha256 } from "../../tpm/crypto/hash.ts";
 import { toHex } from "../../tpm/bytes.ts";
 import type { BootEntry } from "./entries/index.ts";
 import { toHeadsLine } from "./entries/index.ts";
-import { sha256sumFiles } from "./sha256sum.ts";
+import { sha256Files } from "./file-hashes.ts";
 import type { TreeNode } from "./walk.ts";
 
 export class ListFormatError extends Error {
@@ -55,7 +55,7 @@ export function regularFiles(tree: TreeNode[]): string[] {
 /** kexec_hashes.txt over the files of a walked tree, hashed natively. */
 export async function hashTree(sys: Sys, bootDir: string, tree: TreeNode[]): Promise<HashLine[]> {
   const files = regularFiles(tree);
-  const digests = await sha256sumFiles(sys, bootDir, files);
+  const digests = sha256Files(sys, bootDir, files);
   return files.map((path) => ({ digest: digests.get(path)!, path }));
 }
 
@@ -77,7 +77,7 @@ export function entryFiles(entry: BootEntry): string[] {
 
 export async function hashEntry(sys: Sys, bootDir: string, entry: BootEntry): Promise<HashLine[]> {
   const files = entryFiles(entry);
-  const digests = await sha256sumFiles(sys, bootDir, [...new Set(files)]);
+  const digests = sha256Files(sys, bootDir, [...new Set(files)]);
   return files.map((path) => ({ digest: digests.get(path)!, path }));
 }
 

@@ -1,7 +1,7 @@
 // /boot integrity and kexec. The VerifiedBoot constructor token stays inside verify.ts.
 export { BootNameError, nameProblem } from "./names.ts";
 export { walkBoot, BootSymlinkError, BootTreeError, type TreeNode } from "./walk.ts";
-export { sha256sumFiles, HashToolError } from "./sha256sum.ts";
+export { sha256Files, FileHashError } from "./file-hashes.ts";
 export * from "./hashes.ts";
 export { isSignedListName, readSignedLists, signedStream, SIGNATURE_FILE, SignedSetError } from "./signed-set.ts";
 export { scanMenu, readBootConfigs, type Menu } from "./menu.ts";

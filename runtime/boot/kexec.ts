@@ -16,7 +16,7 @@ import { isVerifiedBoot, type VerifiedBoot } from "./verified.ts";
 import { extendPcr4 } from "../measure/pcr4.ts";
 import { resolveInBoot } from "./resolve.ts";
 import { entryFiles } from "./hashes.ts";
-import { sha256sumFiles } from "./sha256sum.ts";
+import { FileHashError, sha256Files } from "./file-hashes.ts";
 import { describeError } from "../errors.ts";
 
 export class KexecError extends Error {
@@ -191,7 +191,13 @@ async function stage(sys: Sys, p: KexecPlan): Promise<void> {
     if (copied.status !== 0) throw new KexecError(`/boot${f.resolved.slice(1)} could not be copied to ${p.stageDir} (${new TextDecoder().decode(copied.stderr).trim() || `status ${copied.status}`}); nothing was booted`);
   }
   const names = p.staged.map((f) => f.copy.slice(p.stageDir.length + 1));
-  const digests = await sha256sumFiles(sys, p.stageDir, names);
+  let digests: Map<string, string>;
+  try {
+    digests = sha256Files(sys, p.stageDir, names);
+  } catch (error) {
+    if (!(error instanceof FileHashError)) throw error;
+    throw new KexecError(`${error.message}; nothing was booted`);
+  }
   for (const f of p.staged) {
     if (digests.get(f.copy.slice(p.stageDir.length + 1)) !== f.digest) {
       throw new KexecError(`/boot${f.resolved.slice(1)} changed after /boot was verified; nothing was booted (treat this machine as tampered with)`);

@@ -11,7 +11,7 @@ import { byteOrder } from "./names.ts";
 import { walkBoot, type TreeNode } from "./walk.ts";
 import { readSignedLists, signedStream, SIGNATURE_FILE } from "./signed-set.ts";
 import { entryFiles, parseHashLines, parseRollback, parseTree, rollbackMatches, type HashLine } from "./hashes.ts";
-import { sha256sumFiles } from "./sha256sum.ts";
+import { sha256Files } from "./file-hashes.ts";
 import { BootConfigChangedError, scanMenu } from "./menu.ts";
 import { verifierToken, VerifiedBoot } from "./verified.ts";
 import { BootConfigError } from "./entries/index.ts";
@@ -68,7 +68,7 @@ const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new T
 // initrd (most of the bytes of /boot) are not hashed twice.
 async function checkLines(sys: Sys, bootDir: string, lines: HashLine[], present: Set<string>, known = new Map<string, string>()): Promise<FileChanges> {
   const listed = lines.filter((l) => present.has(l.path));
-  const digests = await sha256sumFiles(sys, bootDir, listed.map((l) => l.path).filter((p) => !known.has(p)));
+  const digests = sha256Files(sys, bootDir, listed.map((l) => l.path).filter((p) => !known.has(p)));
   for (const [p, d] of known) digests.set(p, d);
   for (const l of listed) known.set(l.path, digests.get(l.path)!);
   return {

@@ -6,7 +6,7 @@
 // so it is byte for byte what Heads writes for the same headers.
 import type { Sys } from "../host/sys.ts";
 import type { Tpm } from "../../tpm/index.ts";
-import { sha256sumFiles } from "../boot/sha256sum.ts";
+import { sha256Files } from "../boot/file-hashes.ts";
 import { byteOrder } from "../boot/names.ts";
 import { luksHeaderBackup } from "../platform/luks.ts";
 
@@ -25,7 +25,7 @@ export async function luksHeaderText(sys: Sys, devices: string[], workDir: strin
   for (const name of names) if (sys.stat(`${workDir}/${name}`)) sys.remove(`${workDir}/${name}`);
   try {
     for (const name of names) await luksHeaderBackup(sys, byName.get(name)!, `${workDir}/${name}`);
-    const digests = await sha256sumFiles(sys, workDir, names);
+    const digests = sha256Files(sys, workDir, names);
     return names.map((n) => `${digests.get(n)}  /tmp/${n}\n`).join("");
   } finally {
     for (const name of names) if (sys.stat(`${workDir}/${name}`)) sys.remove(`${workDir}/${name}`);

@@ -7,14 +7,14 @@ import { BootConfigError } from "../boot/entries/index.ts";
 import { BootDeviceError } from "../boot/device.ts";
 import { BootNameError } from "../boot/names.ts";
 import { BootSymlinkError, BootTreeError } from "../boot/walk.ts";
-import { HashToolError } from "../boot/sha256sum.ts";
+import { FileHashError } from "../boot/file-hashes.ts";
 import { SignedSetError } from "../boot/signed-set.ts";
 import { ListFormatError } from "../boot/hashes.ts";
 import { BootSignError } from "../boot/sign.ts";
 import { KexecError } from "../boot/kexec.ts";
 import { KeyringMissingError } from "../boot/keyring.ts";
 
-const BOOT_PROBLEMS = [BootDeviceError, BootNameError, BootTreeError, BootSymlinkError, BootConfigError, HashToolError, SignedSetError, ListFormatError, BootSignError, KexecError, KeyringMissingError, SignerError, TpmError, SysError];
+const BOOT_PROBLEMS = [BootDeviceError, BootNameError, BootTreeError, BootSymlinkError, BootConfigError, FileHashError, SignedSetError, ListFormatError, BootSignError, KexecError, KeyringMissingError, SignerError, TpmError, SysError];
 
 export function isBootProblem(error: unknown): error is Error {
   return BOOT_PROBLEMS.some((kind) => error instanceof kind);

@@ -6,13 +6,18 @@
 import type { Sys } from "../host/sys.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import { fromHex } from "../../tpm/bytes.ts";
-import { sha256sumFiles } from "../boot/sha256sum.ts";
+import { FileHashError, sha256Files } from "../boot/file-hashes.ts";
+import { runTool } from "../platform/tool.ts";
 import { describeError } from "../errors.ts";
 
 /** Heads' MODULE_PCR. */
 export const MODULE_PCR = 5;
 /** One `<digest>  <path>` line per module extended (the PCR bank's hash), in extend order. */
 export const MODULE_RECORD = "/tmp/measured-modules.txt";
+
+export class ModuleHashError extends Error {
+  override readonly name = "ModuleHashError";
+}
 
 export interface ModuleLoad {
   /** Modules loaded, each measured first (when there is a TPM). */
@@ -62,9 +67,17 @@ export async function loadMeasuredModules(sys: Sys, tpm: Tpm | null, names: stri
     if (rel !== undefined) wanted.push({ name, rel });
     else if (!builtin.has(name.replace(/-/g, "_"))) result.problems.push(`kernel module ${name} is not in ${moduleDir}`);
   }
-  // Natively, in one run: hashing megabytes of modules in JS would hold up the first screen for seconds.
+  const rels = [...new Set(wanted.map((w) => w.rel))];
   // The digest is the PCR bank's: SHA-1 on TPM 1.2, as Heads extends it there.
-  const digests = tpm ? await sha256sumFiles(sys, moduleDir, [...new Set(wanted.map((w) => w.rel))], tpm.pcrSize === 20 ? "sha1sum" : "sha256sum") : new Map<string, string>();
+  let digests = new Map<string, string>();
+  try {
+    if (tpm) digests = tpm.pcrSize === 20 ? await sha1Files(sys, moduleDir, rels) : sha256Files(sys, moduleDir, rels);
+  } catch (error) {
+    if (!(error instanceof ModuleHashError || error instanceof FileHashError)) throw error;
+    // Unmeasured modules must not load; without them there may be no disk, which the menus will say.
+    result.problems.push(`no kernel module was loaded: ${error.message}`);
+    return result;
+  }
   for (const { name, rel } of wanted) {
     const path = `${moduleDir}/${rel}`;
     if (tpm) {
@@ -83,4 +96,18 @@ export async function loadMeasuredModules(sys: Sys, tpm: Tpm | null, names: stri
   }
   if (record.length > 0) sys.writeFile(recordPath, record.join(""));
   return result;
+}
+
+// SHA-1 has no native hash in the binary (TPM 1.2 boards only); busybox's is far faster than JS
+// on megabytes of modules. Its output is read strictly: one line per file, in order.
+async function sha1Files(sys: Sys, dir: string, names: string[]): Promise<Map<string, string>> {
+  const out = await runTool(sys, ["sha1sum", ...names.map((n) => `${dir}/${n}`)], "hashing the kernel modules", (m) => new ModuleHashError(m));
+  const lines = out.split("\n").filter((l) => l !== "");
+  const digests = new Map<string, string>();
+  lines.forEach((line, i) => {
+    const m = /^([0-9a-f]{40}) {2}(.*)$/.exec(line);
+    if (!m || m[2] !== `${dir}/${names[i]}` || lines.length !== names.length) throw new ModuleHashError(`sha1sum printed an unexpected line ${JSON.stringify(line.slice(0, 120))}`);
+    digests.set(names[i]!, m[1]!);
+  });
+  return digests;
 }

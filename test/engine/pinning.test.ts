@@ -1,4 +1,4 @@
-// The QuickJS source is pinned by hash: the real tarball passes, a changed byte stops the build.
+// The QuickJS and libsodium sources are pinned by hash: the real tarball passes, a changed byte stops the build.
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -6,23 +6,32 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { BuildError } from "../../build/errors.ts";
 import { checkSha256, fetchQuickJsSource, QUICKJS_SOURCE } from "../../build/quickjs.ts";
+import { fetchSodiumSource, SODIUM_SOURCE } from "../../build/native.ts";
 
-test("the pinned qjsc tarball matches its hash; one changed byte is refused with a clear sentence", async () => {
-  const tarball = await fetchQuickJsSource();
-  await checkSha256(tarball, QUICKJS_SOURCE.sha256);
+/** The real tarball passes its check; a copy with one changed byte is refused in one sentence. */
+async function assertPinned(tarball: string, name: string, sha256: string, at: number): Promise<void> {
+  await checkSha256(tarball, sha256);
   const dir = await mkdtemp(join(tmpdir(), "bootward-pin-"));
   try {
-    const copy = join(dir, QUICKJS_SOURCE.tarball);
+    const copy = join(dir, name);
     const bytes = await readFile(tarball);
-    bytes[1000] = bytes[1000]! ^ 1;
+    bytes[at] = bytes[at]! ^ 1;
     await writeFile(copy, bytes);
-    await assert.rejects(checkSha256(copy, QUICKJS_SOURCE.sha256), (error: unknown) => {
+    await assert.rejects(checkSha256(copy, sha256), (error: unknown) => {
       assert.ok(error instanceof BuildError);
-      assert.match(error.message, new RegExp(`expected ${QUICKJS_SOURCE.sha256}; delete it and rebuild`));
+      assert.match(error.message, new RegExp(`expected ${sha256}; delete it and rebuild`));
       assert.doesNotMatch(error.message, /\n/);
       return true;
     });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+test("the pinned qjsc tarball matches its hash; one changed byte is refused with a clear sentence", async () => {
+  await assertPinned(await fetchQuickJsSource(), QUICKJS_SOURCE.tarball, QUICKJS_SOURCE.sha256, 1000);
+});
+
+test("the pinned libsodium tarball matches its hash; one changed byte is refused with a clear sentence", async () => {
+  await assertPinned(await fetchSodiumSource(), SODIUM_SOURCE.tarball, SODIUM_SOURCE.sha256, 5000);
 });

@@ -4,7 +4,7 @@
 // anything that would change the host (writes, exec, mount) answers with an errno, except
 // the devices a run names, which the guest may open read-write (a pty standing in for a TPM).
 import { type Stats, closeSync, constants, lstatSync, openSync, readSync, readdirSync, readFileSync, readlinkSync, writeSync } from "node:fs";
-import { randomFillSync } from "node:crypto";
+import { createHash, createPublicKey, randomFillSync, verify as verifySignature } from "node:crypto";
 import { getSystemErrorName } from "node:util";
 import { newQuickJSWASMModule, shouldInterruptAfterDeadline, type QuickJSContext, type QuickJSHandle } from "quickjs-emscripten";
 
@@ -98,6 +98,18 @@ export function clearTimeout(id) { h.clearTimeout(id); }
 export function sleep() {}
 `;
 
+// The harness's stand-in for the module compiled into the binary (runtime/host/quickjs/native.c),
+// over node:crypto: the engine test proves the bundle's wiring, the native tests the C code.
+const NATIVE_MODULE = `
+const h = globalThis.__bootwardHost;
+const ab = (d) => d instanceof ArrayBuffer ? d : d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength);
+export function sha256(d) { return h.digest("sha256", ab(d)); }
+export function sha512(d) { return h.digest("sha512", ab(d)); }
+export function sha256File(path) { return h.sha256File(String(path)); }
+export function ed25519Verify(p, m, s) { return h.ed25519Verify(ab(p), ab(m), ab(s)); }
+export function rsaPublic(n, e, s) { return h.rsaPublic(ab(n), ab(e), ab(s)); }
+`;
+
 type OpenFile = { data: Uint8Array; pos: number } | { urandom: true } | { out: 1 | 2 } | { device: number };
 
 function statOf(path: string): Stats | number {
@@ -119,6 +131,7 @@ export async function runBundleInWasm(opts: WasmRunOptions): Promise<WasmRunResu
   runtime.setModuleLoader((name) => {
     if (name === "std") return STD_MODULE;
     if (name === "os") return OS_MODULE;
+    if (name === "bootward:native") return NATIVE_MODULE;
     throw new Error(`the wasm harness has no module "${name}"`);
   });
   const vm: QuickJSContext = runtime.newContext();
@@ -248,6 +261,40 @@ export async function runBundleInWasm(opts: WasmRunOptions): Promise<WasmRunResu
     } catch (e) {
       return vm.newNumber(errno((e as NodeJS.ErrnoException).code ?? "EIO"));
     }
+  });
+  const bytesOf = (handle: QuickJSHandle) => {
+    const lifetime = vm.getArrayBuffer(handle);
+    const bytes = Buffer.from(lifetime.value);
+    lifetime.dispose();
+    return bytes;
+  };
+  const newBytes = (bytes: Uint8Array) => vm.newArrayBuffer(Uint8Array.from(bytes).buffer);
+  fn("digest", (nameH, dataH) => newBytes(createHash(vm.getString(nameH)).update(bytesOf(dataH)).digest()));
+  fn("sha256File", (pathH) => {
+    try {
+      return newBytes(createHash("sha256").update(readFileSync(vm.getString(pathH))).digest());
+    } catch (e) {
+      return vm.newNumber(hostErrno(e));
+    }
+  });
+  fn("ed25519Verify", (pH, mH, sH) => {
+    const [p, m, sig] = [bytesOf(pH), bytesOf(mH), bytesOf(sH)];
+    if (p.length !== 32 || sig.length !== 64) return vm.false;
+    try {
+      const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: p.toString("base64url") }, format: "jwk" });
+      return verifySignature(null, m, key, sig) ? vm.true : vm.false;
+    } catch {
+      return vm.false;
+    }
+  });
+  fn("rsaPublic", (nH, eH, sH) => {
+    const big = (b: Buffer) => BigInt(`0x0${b.toString("hex")}`);
+    const [n, e, sig] = [big(bytesOf(nH)), big(bytesOf(eH)), big(bytesOf(sH))];
+    if (n % 2n === 0n || e === 0n || sig >= n) return vm.null;
+    let result = 1n;
+    for (let base = sig, x = e; x > 0n; x >>= 1n, base = (base * base) % n) if (x & 1n) result = (result * base) % n;
+    const length = Math.ceil(n.toString(16).length / 2);
+    return newBytes(Buffer.from(result.toString(16).padStart(length * 2, "0"), "hex"));
   });
   fn("cwd", () => vm.newString(process.cwd()));
   fn("getenv", (nameH) => {

@@ -3,10 +3,24 @@
 import * as fs from "node:fs";
 import { spawn } from "node:child_process";
 import { ReadStream } from "node:tty";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { Console, Device, ExecOptions, ExecResult, FileStat, KeyHandler, Sys, Terminal } from "../sys.ts";
 import { SysError } from "../sys.ts";
+
+const HASH_CHUNK = 1 << 20;
+
+function sha256File(path: string): Uint8Array {
+  const hash = createHash("sha256");
+  const buffer = Buffer.alloc(HASH_CHUNK);
+  const fd = fs.openSync(path, "r");
+  try {
+    for (let n; (n = fs.readSync(fd, buffer, 0, HASH_CHUNK, null)) > 0; ) hash.update(buffer.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return new Uint8Array(hash.digest());
+}
 
 function wrap<T>(path: string, action: () => T): T {
   try {
@@ -136,6 +150,7 @@ export function createNodeSys(): Sys {
         fs.mkdirSync(path, { mode: mode ?? 0o755 });
       }),
     readdir: (path) => wrap(path, () => fs.readdirSync(path).sort()),
+    sha256File: (path) => wrap(path, () => sha256File(path)),
     stat: (path) => {
       try {
         const st = fs.lstatSync(path);

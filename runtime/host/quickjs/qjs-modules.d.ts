@@ -90,3 +90,15 @@ declare module "os" {
 
 /** Arguments of the running program, as QuickJS's std helpers define them. */
 declare var scriptArgs: string[] | undefined;
+
+// Compiled into the binary from runtime/host/quickjs/native.c.
+declare module "bootward:native" {
+  type Bytes = ArrayBuffer | ArrayBufferView;
+  export function sha256(data: Bytes): ArrayBuffer;
+  export function sha512(data: Bytes): ArrayBuffer;
+  /** The file's digest, or a negative errno. */
+  export function sha256File(path: string): ArrayBuffer | number;
+  export function ed25519Verify(publicKey: Bytes, message: Bytes, signature: Bytes): boolean;
+  /** s^e mod n, as many bytes as n has without leading zeros; null when n is even, e zero or s ≥ n. */
+  export function rsaPublic(n: Bytes, e: Bytes, s: Bytes): ArrayBuffer | null;
+}

@@ -2,6 +2,7 @@
 import * as os from "os";
 import * as std from "std";
 import { SysError, type Console, type Device, type ExecOptions, type ExecResult, type FileStat, type KeyHandler, type Sys, type Terminal } from "../sys.ts";
+import { sha256File } from "./native.ts";
 import { fillRandom } from "./random.ts";
 import { subscribeStdin } from "./stdin-reader.ts";
 import { enterRawMode, leaveRawMode, setTerminalMode } from "./tty-mode.ts";
@@ -387,6 +388,11 @@ export function createQuickJsSys(): Sys {
     },
     symlink(target, path) {
       check(`symlink ${path}`, path, os.symlink(target, path));
+    },
+    sha256File(path) {
+      const digest = sha256File(path);
+      if (typeof digest === "number") fail(`hash ${path}`, path, digest);
+      return digest;
     },
 
     exec: execProgram,
