@@ -41,6 +41,10 @@ const commands: Record<string, CommandSpec> = {
     summary: "boot list [--json] | verify | sign --key FILE | kexec N [--dry-run]",
     load: async () => (await import("./boot.ts")).bootCommand,
   },
+  disk: {
+    summary: "disk seal --devices … | unseal --out F | initrd OS_INITRD OUT | measure   the disk unlock key",
+    load: async () => (await import("./disk.ts")).diskCommand,
+  },
   "hotp-sim": {
     summary: "hotp-sim info|check CODE|set B32 PIN [N]   SIMULATED dongle (tests, QEMU demo)",
     load: async () => (await import("./attest.ts")).hotpSimCommand,

@@ -1,0 +1,147 @@
+// `bootward disk …`: the disk unlock key from a shell (DESIGN.md "The command line"), over the
+// same modules the menus use. --devices takes block devices or, for tests, LUKS image files.
+import { UsageError, type CommandContext } from "./context.ts";
+import { resolvePath } from "../paths.ts";
+import { openTpmDevice } from "../tpm.ts";
+import type { Tpm } from "../../tpm/index.ts";
+import { TpmError } from "../../tpm/errors.ts";
+import { addKey, killSlot, luksInfo, LuksError, testPassphrase } from "../platform/luks.ts";
+import { luksHeaderText, measureLuksHeaders } from "../disk/headers.ts";
+import { DISK_KEY_BYTES, DISK_KEY_PASSPHRASE_MIN, DISK_KEY_SLOT, diskKeyPcrValues, LEGACY_DISK_KEY_SLOT, sealDiskKey, unsealDiskKey } from "../disk/key.ts";
+import { buildKeyInitrd, defaultOverrides, type KeyDevice } from "../disk/key-initrd.ts";
+import { formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE, parseKeyDevices } from "../disk/config.ts";
+import { readEventLog } from "../attest/eventlog.ts";
+import { SECRET_DIR, wipeSecretDir } from "../secrets.ts";
+
+const USAGE = `usage: bootward disk seal --devices DEV[,DEV…] --drk-passphrase-file F --passphrase-file F [--owner-passphrase-file F]
+       bootward disk unseal --passphrase-file F --out FILE
+       bootward disk initrd OS_INITRD OUT --passphrase-file F
+       bootward disk measure [--devices DEV[,DEV…]]`;
+
+function parse(args: string[], allowed: string[]): { positional: string[]; values: Map<string, string> } {
+  const positional: string[] = [];
+  const values = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith("--")) positional.push(a);
+    else if (!allowed.includes(a)) throw new UsageError(`unknown option ${a}\n${USAGE}`);
+    else if (values.has(a)) throw new UsageError(`${a} given twice`);
+    else values.set(a, args[++i] ?? (() => { throw new UsageError(`${a} needs a value`); })());
+  }
+  return { positional, values };
+}
+
+const need = (v: Map<string, string>, flag: string) => v.get(flag) ?? (() => { throw new UsageError(`${flag} is required\n${USAGE}`); })();
+
+export async function diskCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const [action, ...rest] = args;
+  const root = ctx.options.root;
+  const boot = resolvePath(root, ctx.options.boot ?? "/boot");
+  const readSecret = (file: string) => {
+    const bytes = ctx.sys.readFile(resolvePath(root, file));
+    // A trailing newline from `echo` is not part of the passphrase.
+    return bytes.length > 0 && bytes[bytes.length - 1] === 0x0a ? bytes.slice(0, -1) : bytes;
+  };
+  const devicesFrom = (list: string | undefined): KeyDevice[] | string[] =>
+    list !== undefined ? list.split(",").filter((d) => d !== "") : parseKeyDevices(ctx.sys.readText(`${boot}/${KEY_DEVICES_FILE}`));
+  const paths = (d: KeyDevice[] | string[]) => d.map((x) => (typeof x === "string" ? x : x.device));
+  const withTpm = async <T>(use: (tpm: Tpm) => Promise<T>): Promise<T> => {
+    const tpm = await openTpmDevice(ctx.sys, ctx.options.tpm);
+    try {
+      return await use(tpm);
+    } finally {
+      tpm.close();
+    }
+  };
+  const secretDir = resolvePath(root, SECRET_DIR);
+  try {
+    if (action === "measure") {
+      const p = parse(rest, ["--devices"]);
+      const devices = paths(devicesFrom(p.values.get("--devices")));
+      const text = await withTpm((tpm) => measureLuksHeaders(ctx.sys, tpm, devices, secretDir));
+      ctx.out(text.trimEnd());
+      return 0;
+    }
+    if (action === "unseal") {
+      const p = parse(rest, ["--passphrase-file", "--out"]);
+      const out = resolvePath(root, need(p.values, "--out"));
+      const passphrase = readSecret(need(p.values, "--passphrase-file"));
+      const key = await withTpm((tpm) => unsealDiskKey(tpm, passphrase)).finally(() => passphrase.fill(0));
+      ctx.sys.writeFile(out, key, 0o400);
+      key.fill(0);
+      return 0;
+    }
+    if (action === "initrd") {
+      const p = parse(rest, ["--passphrase-file"]);
+      if (p.positional.length !== 2) throw new UsageError(`disk initrd needs OS_INITRD and OUT\n${USAGE}`);
+      const devices = parseKeyDevices(ctx.sys.readText(`${boot}/${KEY_DEVICES_FILE}`));
+      const passphrase = readSecret(need(p.values, "--passphrase-file"));
+      const key = await withTpm((tpm) => unsealDiskKey(tpm, passphrase)).finally(() => passphrase.fill(0));
+      try {
+        await buildKeyInitrd(ctx.sys, resolvePath(root, p.positional[0]!), resolvePath(root, p.positional[1]!), key, defaultOverrides(devices));
+      } finally {
+        key.fill(0);
+      }
+      return 0;
+    }
+    if (action === "seal") {
+      const p = parse(rest, ["--devices", "--drk-passphrase-file", "--passphrase-file", "--owner-passphrase-file"]);
+      const devices = paths(devicesFrom(need(p.values, "--devices")));
+      const drk = readSecret(need(p.values, "--drk-passphrase-file"));
+      const passphrase = readSecret(need(p.values, "--passphrase-file"));
+      const owner = p.values.has("--owner-passphrase-file") ? readSecret(p.values.get("--owner-passphrase-file")!) : undefined;
+      try {
+        if (passphrase.length < DISK_KEY_PASSPHRASE_MIN) throw new UsageError(`the disk unlock key passphrase needs at least ${DISK_KEY_PASSPHRASE_MIN} characters`);
+        const keyed = await sealNewKey(ctx, devices, drk, passphrase, owner, secretDir, withTpm);
+        ctx.sys.writeFile(`${boot}/${KEY_DEVICES_FILE}`, formatKeyDevices(keyed.devices));
+        ctx.sys.writeFile(`${boot}/${HEADER_HASH_FILE}`, keyed.headers);
+        ctx.out(`disk unlock key sealed; ${KEY_DEVICES_FILE} and ${HEADER_HASH_FILE} written: sign /boot again (bootward boot sign) or it will not verify`);
+      } finally {
+        for (const b of [drk, passphrase, owner]) b?.fill(0);
+        wipeSecretDir(ctx.sys, root);
+      }
+      return 0;
+    }
+  } catch (error) {
+    if (!(error instanceof LuksError || error instanceof TpmError)) throw error;
+    ctx.err(`bootward: ${error.message}`);
+    return 1;
+  }
+  throw new UsageError(USAGE);
+}
+
+/** kexec-seal-key.sh without its questions: each device must open with the DRK; only the DUK slot (and Heads' legacy slot 1) is emptied. */
+async function sealNewKey(
+  ctx: CommandContext,
+  devices: string[],
+  drk: Uint8Array,
+  passphrase: Uint8Array,
+  owner: Uint8Array | undefined,
+  secretDir: string,
+  withTpm: <T>(use: (tpm: Tpm) => Promise<T>) => Promise<T>,
+): Promise<{ devices: KeyDevice[]; headers: string }> {
+  const sys = ctx.sys;
+  const key = sys.randomBytes(DISK_KEY_BYTES);
+  const keyFile = `${secretDir}/secret.key`;
+  sys.writeFile(keyFile, key, 0o400);
+  try {
+    const keyed: KeyDevice[] = [];
+    for (const device of devices) {
+      const info = await luksInfo(sys, device);
+      const slot = DISK_KEY_SLOT[info.version];
+      let drkSlot: number | undefined;
+      for (const s of info.slots) if (drkSlot === undefined && (await testPassphrase(sys, device, drk, s))) drkSlot = s;
+      if (drkSlot === undefined) throw new LuksError(`${device}: the disk recovery passphrase opens no key slot`);
+      if (drkSlot === slot) throw new LuksError(`${device}: the recovery passphrase is in slot ${slot}, which the disk unlock key takes; move it to another slot first`);
+      for (const s of info.slots) if (s !== drkSlot && (s === slot || s === LEGACY_DISK_KEY_SLOT)) await killSlot(sys, device, drk, s);
+      await addKey(sys, device, drk, keyFile, slot);
+      keyed.push({ device, uuid: info.uuid });
+    }
+    const headers = await luksHeaderText(sys, devices, secretDir);
+    const { log } = readEventLog(sys, ctx.options.root);
+    await withTpm(async (tpm) => sealDiskKey(tpm, key, passphrase, await diskKeyPcrValues(tpm, log, headers), owner));
+    return { devices: keyed, headers };
+  } finally {
+    key.fill(0);
+  }
+}
