@@ -108,7 +108,7 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     const def = p.values.get("--default");
     if (def !== undefined && !/^[1-9][0-9]*$/.test(def)) throw new UsageError("--default takes a menu entry number (1, 2, …)");
     const result = await withTpm(ctx, (tpm) => signBoot(ctx.sys, { bootDir: bootDir(ctx), signer, ...(tpm ? { tpm } : {}), ...(def ? { defaultIndex: Number(def) } : {}) }), !p.flags.has("--no-counter"));
-    ctx.out(`/boot signed by ${signer.fingerprint}: ${result.files.join(" ")}${result.counter ? ` (counter ${result.counter.id.toString(16)} = ${result.counter.value})` : ""}`);
+    ctx.out(`/boot signed by ${signer.fingerprint}: ${result.files.join(" ")}${result.counter ? ` (counter ${result.counter.name} = ${result.counter.value})` : ""}`);
     return 0;
   }
   if (action === "kexec") {

@@ -7,11 +7,8 @@
 // values only, and need not be trusted: the record is believed only when its values reproduce
 // the sealed object's own policy digest, which the TPM keeps and nobody can forge a preimage of.
 import { TpmError, TpmResponseError, type Tpm, type Secret } from "../../tpm/index.ts";
-import { Tpm2Backend } from "../../tpm/tpm2/backend.ts";
-import { PolicyCalculator } from "../../tpm/tpm2/policy.ts";
+import type { SealedSecret } from "./secret.ts";
 
-/** Owner range (0x018xxxxx), low bits Heads' "MG". */
-export const RECORD_NV_INDEX = 0x01804d47;
 const MAGIC = [0x42, 0x57, 0x50, 0x31]; // "BWP1"
 export const RECORD_SIZE = 256;
 
@@ -59,45 +56,38 @@ export function decodeRecord(bytes: Uint8Array): PcrRecord | null {
   return { pcrs, values };
 }
 
-/** Store the record; defines the index with the owner passphrase when it is missing. TPM 2.0 only. */
-export async function writeRecord(tpm: Tpm, record: PcrRecord, ownerPassphrase?: Secret): Promise<void> {
-  if (!(tpm instanceof Tpm2Backend)) throw new RecordError("PCR records are kept on TPM 2.0 only");
+export function recordIndex(tpm: Tpm, secret: SealedSecret): number {
+  return secret.recordIndex[tpm.version];
+}
+
+/**
+ * Store the record; defines the index with the owner passphrase when it is missing. Anyone
+ * may write it (an empty index passphrase): it is believed only when it matches the seal.
+ */
+export async function writeRecord(tpm: Tpm, secret: SealedSecret, record: PcrRecord, ownerPassphrase?: Secret): Promise<void> {
+  const index = recordIndex(tpm, secret);
   const data = encodeRecord(record);
-  let size: number | undefined;
-  try {
-    size = (await tpm.cmd.nvReadPublic(RECORD_NV_INDEX)).area.dataSize;
-  } catch (e) {
-    if (!(e instanceof TpmResponseError)) throw e;
+  const size = await tpm.nvSize(index);
+  if (size !== null && size !== RECORD_SIZE) {
+    throw new RecordError(`NV index 0x${index.toString(16)} holds something else (${size} bytes): leaving it alone`);
   }
-  if (size !== undefined && size !== RECORD_SIZE) {
-    throw new RecordError(`NV index 0x${RECORD_NV_INDEX.toString(16)} holds something else (${size} bytes): leaving it alone`);
-  }
-  if (size === undefined) await tpm.nvDefine(RECORD_NV_INDEX, RECORD_SIZE, { ownerPassphrase });
-  await tpm.nvWrite(RECORD_NV_INDEX, data);
+  if (size === null) await tpm.nvDefine(index, RECORD_SIZE, { ownerPassphrase, auth: "" });
+  await tpm.nvWrite(index, data, "");
 }
 
-export async function readRecord(tpm: Tpm): Promise<PcrRecord | null> {
-  if (!(tpm instanceof Tpm2Backend)) return null;
+export async function readRecord(tpm: Tpm, secret: SealedSecret): Promise<PcrRecord | null> {
+  const index = recordIndex(tpm, secret);
   try {
-    return decodeRecord(await tpm.nvRead(RECORD_NV_INDEX, RECORD_SIZE));
+    if ((await tpm.nvSize(index)) !== RECORD_SIZE) return null;
+    return decodeRecord(await tpm.nvRead(index, RECORD_SIZE));
   } catch (e) {
     if (e instanceof TpmResponseError) return null;
     throw e;
   }
 }
 
-/** The policy digest a PolicyPCR session reaches with these values: what Heads' tpmr seal binds to. */
-export function policyFor(record: PcrRecord): Uint8Array {
-  return new PolicyCalculator().pcr(record.pcrs, record.values).digest;
-}
-
-/** The sealed object's authPolicy, or null when nothing is sealed at the handle. */
-export async function sealedPolicy(tpm: Tpm, handle: number): Promise<Uint8Array | null> {
-  if (!(tpm instanceof Tpm2Backend)) return null;
-  try {
-    return (await tpm.cmd.readPublic(Tpm2Backend.persistentHandle(handle))).area.authPolicy;
-  } catch (e) {
-    if (e instanceof TpmResponseError) return null;
-    throw e;
-  }
+/** Whether the record holds exactly the values the secret at `handle` is bound to. */
+export async function recordMatchesSeal(tpm: Tpm, handle: number, record: PcrRecord): Promise<boolean> {
+  const sealed = await tpm.sealedObject(handle);
+  return sealed !== null && sealed.boundTo(record.pcrs, record.values);
 }
