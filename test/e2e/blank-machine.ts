@@ -1,5 +1,6 @@
-// The OEM reset tests' blank machine on the QEMU board: fresh swtpm state and an empty ROM in
-// a new state dir, the unsigned demo /boot on a virtio disk, and a blank 256 MiB USB drive.
+// The OEM reset tests' blank machine on a QEMU board: fresh swtpm state (a TPM 1.2 with the
+// endorsement key its vendor made) and an empty ROM in a new state dir, the unsigned demo
+// /boot on a virtio disk, and a blank 256 MiB USB drive.
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,9 +27,9 @@ export interface BlankMachine {
   remove(): void;
 }
 
-export async function blankMachine(prefix: string): Promise<BlankMachine> {
+export async function blankMachine(prefix: string, board = BOARD): Promise<BlankMachine> {
   const stateDir = mkdtempSync(join(tmpdir(), prefix));
-  const name = getBoard(BOARD).config.find(([k]) => k === "CONFIG_BOARD_NAME")![1];
+  const name = getBoard(board).config.find(([k]) => k === "CONFIG_BOARD_NAME")![1];
   const kernel = await kernelImage();
   const tree = join(stateDir, "tree");
   // bootward in the demo OS: once booted, it tries to unseal the TOTP secret as an attacker in the OS would.
@@ -43,7 +44,7 @@ export async function blankMachine(prefix: string): Promise<BlankMachine> {
     disk,
     usb,
     boot: (opts = {}) =>
-      startQemu({ board: BOARD, kernel: kernel.path, initramfs: join(repo, "dist", `initramfs-${BOARD}.cpio.xz`), disk, usbDisk: opts.usb === false ? undefined : usb, stateDir }),
+      startQemu({ board, kernel: kernel.path, initramfs: join(repo, "dist", `initramfs-${board}.cpio.xz`), disk, usbDisk: opts.usb === false ? undefined : usb, stateDir }),
     async plugUsb(qemu) {
       for (const command of [`drive_add 0 if=none,id=usbdisk,format=raw,file=${usb}`, "device_add usb-storage,bus=xhci.0,drive=usbdisk,id=usbstick"]) {
         const answer = await qemu.monitor(command);

@@ -263,7 +263,11 @@ export class Tpm12Backend implements Tpm {
       await this.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_PRESENT);
     } catch (e) {
       if (!(e instanceof TpmResponseError)) throw e;
-      throw new TpmError("physical presence cannot be asserted by command on this TPM (the firmware locked it): clear the TPM in the firmware's setup, then reset it here");
+      // SeaBIOS locks presence before the OS runs. An unowned, enabled and active TPM needs
+      // none to take an owner; clearing an owned one does (TPM_OwnerClear would leave it
+      // disabled and deactivated, which only presence undoes).
+      if (await this.cmd.owned()) throw new TpmError("physical presence cannot be asserted by command on this TPM (the firmware locked it): clear the TPM in the firmware's setup, then reset it here");
+      return this.takeOwnership(owner);
     }
     let done = false;
     try {
@@ -291,6 +295,10 @@ export class Tpm12Backend implements Tpm {
     }
     await this.cmd.physicalEnable();
     await this.cmd.physicalSetDeactivated(false);
+    await this.takeOwnership(owner);
+  }
+
+  private async takeOwnership(owner: Uint8Array): Promise<void> {
     let ek: { modulus: Uint8Array; exponent: number };
     try {
       ek = await this.cmd.readPubek();
