@@ -7,7 +7,7 @@
 // next boot measures from the new ROM; its base32 text is read off the QR screen.
 // Boot 2: the header's code is oathtool's, green; Default boot verifies /boot (rollback
 // counter in tpmtotp's format) and kexecs the demo OS, whose root cannot unseal the secret.
-// Then a ROM user file changes on the host (cbfstool), as config.user would.
+// Then a user file is added to the ROM on the host (cbfstool).
 // Boot 3: PCR 7 moved → the failure menu and a red header naming PCR 7.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -74,11 +74,11 @@ test(`${BOARD}: OEM reset → restart → the TOTP equals oathtool's → Default
     assert.notEqual(exit, "hung", "the demo OS powers off after booting");
     await qemu.stop();
 
-    // A new ROM user file, as a changed config.user: the boot measures it into PCR 7.
+    // A new ROM user file, as another tool would add one: the boot measures it into PCR 7.
     const rom = join(stateDir, "flash.rom");
-    const extra = join(stateDir, "config.user");
-    writeFileSync(extra, "# the owner's settings, changed\n");
-    execFileSync(toolPath("cbfstool"), [rom, "add", "-f", extra, "-n", "heads/initrd/etc/config.user", "-t", "raw"], { stdio: "ignore" });
+    const extra = join(stateDir, "extra");
+    writeFileSync(extra, "not measured when the secret was sealed\n");
+    execFileSync(toolPath("cbfstool"), [rom, "add", "-f", extra, "-n", "heads/initrd/etc/extra", "-t", "raw"], { stdio: "pipe" });
 
     // Boot 3: no code, red, PCR 7 named.
     qemu = await boot({ usb: false });
