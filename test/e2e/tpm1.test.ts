@@ -28,7 +28,7 @@ function codesAround(base32: string, ms: number): string[] {
   return [-30, 0, 30].map((d) => execFileSync("oathtool", ["--totp", "-b", `--now=@${Math.floor(ms / 1000) + d}`, base32], { encoding: "utf8" }).trim());
 }
 
-test(`${BOARD}: OEM reset → restart → the TOTP equals oathtool's → Default boot kexecs; a changed ROM user file (PCR 7) → red header naming PCR 7`, { timeout: 2_400_000 }, async (t) => {
+test(`${BOARD}: OEM reset → restart → the TOTP equals oathtool's → Default boot kexecs; a new ROM user file (PCR 7) → red header naming PCR 7`, { timeout: 2_400_000 }, async (t) => {
   ensureTools(["oathtool", "cbfstool"]);
   const machine = await blankMachine("bootward-e2e-tpm1-", BOARD);
   const { stateDir, main, boot } = machine;
