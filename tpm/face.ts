@@ -37,8 +37,6 @@ export interface UnsealOptions {
 
 /** What the TPM shows of a sealed secret without unsealing it. */
 export interface SealedObject {
-  /** The PCRs it is bound to, where the TPM names them (1.2); null where it keeps only a policy digest (2.0). */
-  pcrs: number[] | null;
   /**
    * Whether its PCR binding is exactly these values: the TPM's own digest, which nobody can
    * forge values for, so a record of the values sealed to is believed only when this holds.

@@ -18,9 +18,9 @@ export const TOTP_SECRET: SealedSecret = {
   recordIndex: { "2.0": 0x01804d47, "1.2": 0x4d49 },
   pcrs: SEALED_PCRS,
 };
+
 /** 20 random bytes (tpmtotp reads exactly 20 from stdin). */
 export const SECRET_BYTES = 20;
-
 
 /** Heads' HOTP counter file: the next counter to use, decimal; neither hashed nor signed. */
 export const HOTP_COUNTER_FILE = "/boot/kexec_hotp_counter";

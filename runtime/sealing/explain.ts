@@ -1,5 +1,5 @@
 // Why the secret did not unseal, in words: which bound PCR moved since sealing (from the
-// record, believed only when it reproduces the sealed object's policy), and which measured
+// record, believed only when it reproduces the sealed object's binding), and which measured
 // component the firmware's event log now shows in it. Heads can only say "unseal failed".
 import type { Sys } from "../host/sys.ts";
 import { equalBytes } from "../../tpm/bytes.ts";

@@ -2,10 +2,10 @@
 //
 // Heads keeps no such record. bootward keeps it in a small TPM NV index next to the sealed
 // object, not on /boot (mounted read-only, covered by the signed hash lists, shared with the
-// OS) nor in tmpfs (gone at the next boot, which is when it is needed). The NV index lives and
-// dies with the sealed object (a TPM clear removes both) and costs no signature. It holds public
-// values only, and need not be trusted: the record is believed only when its values reproduce
-// the sealed object's own policy digest, which the TPM keeps and nobody can forge a preimage of.
+// OS) nor in tmpfs (gone at the next boot, which is when it is needed), and costs no signature.
+// It holds public values only, and need not be trusted: the record is believed only when its
+// values reproduce the sealed object's own binding digest (the 2.0 policy digest, the 1.2
+// digestAtRelease), which the TPM keeps and nobody can forge a preimage of.
 import { TpmError, TpmResponseError, type Tpm, type Secret } from "../../tpm/index.ts";
 import type { SealedSecret } from "./secret.ts";
 

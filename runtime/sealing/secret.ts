@@ -10,7 +10,7 @@ export interface SealedSecret {
   pendingHandle: number;
   /**
    * Where the values sealed to are recorded, so a refusal can name the PCR that moved: an NV
-   * index in each version's owner range.
+   * index of each TPM version (on 1.2 the handles are NV indices themselves, so it differs).
    */
   recordIndex: Readonly<Record<"1.2" | "2.0", number>>;
   /** Bound PCRs: at their values now, except PCR 4 (what the firmware leaves there) and those the seal predicts. */

@@ -37,18 +37,28 @@ export async function unsealSecret(tpm: Tpm, sys: Sys, secret: SealedSecret, opt
     if (!(e instanceof TpmError)) throw e;
     mainError = e;
   }
-  if (await tpm.sealedObject(secret.pendingHandle)) {
+  if (await mayHoldSecret(tpm, secret.pendingHandle)) {
     try {
       return { secret: await tpm.unseal({ handle: secret.pendingHandle, pcrs, passphrase: secret.passphrase }), source: "pending" };
     } catch (e) {
       if (!(e instanceof TpmError)) throw e;
     }
   }
-  if (!(await tpm.sealedObject(secret.handle))) return { failure: { kind: "absent", pcrs: [], explanation: [] } };
+  if (!(await mayHoldSecret(tpm, secret.handle))) return { failure: { kind: "absent", pcrs: [], explanation: [] } };
   if (!(mainError instanceof TpmPolicyError) || mainError.reason === "passphrase") {
     const kind = mainError instanceof TpmPolicyError ? "passphrase" : "error";
     return { failure: { kind, pcrs: [], explanation: [`The TPM did not unseal the secret: ${mainError.message}`] } };
   }
   const why = await explainUnsealFailure(tpm, sys, secret, { root: options.root, log: options.log });
   return { failure: { kind: "pcr", pcrs: why.pcrs, explanation: why.explanation } };
+}
+
+/** A TPM that cannot even say what is stored there may still hold it: only a clear "nothing" counts as absent. */
+async function mayHoldSecret(tpm: Tpm, handle: number): Promise<boolean> {
+  try {
+    return (await tpm.sealedObject(handle)) !== null;
+  } catch (e) {
+    if (!(e instanceof TpmError)) throw e;
+    return true;
+  }
 }

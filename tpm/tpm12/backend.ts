@@ -150,7 +150,6 @@ export class Tpm12Backend implements Tpm {
     if (typeof blob === "string") return null;
     const digest = blob.digestAtRelease;
     return {
-      pcrs: blob.pcrs,
       boundTo: (pcrs, values) =>
         digest !== null &&
         [...new Set(pcrs)].sort((a, b) => a - b).join(",") === blob.pcrs.join(",") &&

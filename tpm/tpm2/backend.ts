@@ -170,7 +170,6 @@ export class Tpm2Backend implements Tpm {
       throw e;
     }
     return {
-      pcrs: null,
       boundTo: (pcrs, values) =>
         pcrs.every((p) => values.get(p)?.length === 32) && [false, true].some((passphrase) => equalBytes(this.policyDigest([...pcrs], new Map(values), passphrase), authPolicy)),
     };
