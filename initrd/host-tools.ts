@@ -59,6 +59,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
  */
 export const BASE_TOOLS: readonly string[] = [
   "sh", "find", "sort", "sha256sum", "xargs", "head", "mkdir", "base32", "tar", "node", "npm", "npx", "git",
+  "cp", "mv", "ls", "mkfifo",
 ];
 
 /** `npm run build`: QuickJS and the binary (musl), the pinned Debian packages, the initramfs. */
@@ -68,7 +69,7 @@ export const BUILD_TOOLS: readonly string[] = [
 
 /** `npm start`: the build, then the demo disk, the flash image and the board (QEMU + swtpm). */
 export const START_TOOLS: readonly string[] = [
-  ...BUILD_TOOLS, "qemu-system-x86_64", "swtpm", "swtpm_ioctl", "mkfs.ext4", "debugfs", "cbfstool", "fmaptool",
+  ...BUILD_TOOLS, "qemu-system-x86_64", "swtpm", "swtpm_setup", "swtpm_ioctl", "mkfs.ext4", "debugfs", "cbfstool", "fmaptool",
 ];
 
 /** `npm run bench`: what `npm start` runs, plus the measuring tools, the pty bridge and the fuzzers' oracles. */

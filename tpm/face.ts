@@ -35,6 +35,15 @@ export interface UnsealOptions {
   pcrValues?: Map<number, Uint8Array>;
 }
 
+/** What the TPM shows of a sealed secret without unsealing it. */
+export interface SealedObject {
+  /**
+   * Whether its PCR binding is exactly these values: the TPM's own digest, which nobody can
+   * forge values for, so a record of the values sealed to is believed only when this holds.
+   */
+  boundTo(pcrs: readonly number[], values: ReadonlyMap<number, Uint8Array>): boolean;
+}
+
 export interface CounterOptions {
   ownerPassphrase?: Secret;
 }
@@ -84,6 +93,8 @@ export interface Tpm {
   /** Seal `secret` to PCRs (+ passphrase) and store it at the handle, replacing what was there. */
   seal(secret: Uint8Array, options: SealOptions): Promise<void>;
   unseal(options: UnsealOptions): Promise<Uint8Array>;
+  /** What is sealed at the handle; null when nothing is (never sealed, destroyed, wiped). */
+  sealedObject(handle: number): Promise<SealedObject | null>;
   /** Remove a sealed secret. */
   destroy(handle: number, ownerPassphrase?: Secret): Promise<void>;
   counterCreate(options?: CounterOptions): Promise<number>;
@@ -105,6 +116,8 @@ export interface Tpm {
   nvRead(index: number, size?: number, auth?: Secret): Promise<Uint8Array>;
   nvWrite(index: number, data: Uint8Array, auth?: Secret): Promise<void>;
   nvUndefine(index: number, ownerPassphrase?: Secret): Promise<void>;
+  /** Bytes defined at an NV index; null when nothing is defined there. */
+  nvSize(index: number): Promise<number | null>;
   /** Clear the TPM and take ownership as Heads does (SRK at 0x81000000, DA parameters, random lockout auth). */
   reset(options: ResetOptions): Promise<void>;
   /** Before kexec: flush what we loaded and lock the platform hierarchy so the OS cannot clear the TPM. */

@@ -59,10 +59,19 @@ export interface Swtpm {
   stop(): Promise<void>;
 }
 
+/** A TPM 1.2 leaves its vendor with an endorsement key (no owner); swtpm's blank state has none, and no owner can be taken without one. */
+function manufactureTpm12(tpmDir: string): Promise<void> {
+  if (existsSync(join(tpmDir, "tpm-00.permall"))) return Promise.resolve();
+  return new Promise((resolve, reject) =>
+    execFile(toolPath("swtpm_setup"), ["--tpm-state", tpmDir, "--createek"], { timeout: 120_000 }, (error, _out, stderr) =>
+      error ? reject(new BoardRunError(`swtpm_setup could not create the TPM 1.2 endorsement key in ${tpmDir}: ${stderr.trim() || error.message}`)) : resolve()));
+}
+
 export async function startSwtpm(opts: { stateDir: string; tpm: 1 | 2 }): Promise<Swtpm> {
-  ensureTools(["swtpm", "swtpm_ioctl"]);
+  ensureTools(["swtpm", "swtpm_ioctl", ...(opts.tpm === 1 ? ["swtpm_setup"] : [])]);
   const tpmDir = join(opts.stateDir, opts.tpm === 2 ? "tpm2" : "tpm1");
   mkdirSync(tpmDir, { recursive: true });
+  if (opts.tpm === 1) await manufactureTpm12(tpmDir);
   const ctrlSocket = join(opts.stateDir, "swtpm.sock");
   const logFile = join(opts.stateDir, "swtpm.log");
   rmSync(ctrlSocket, { force: true });

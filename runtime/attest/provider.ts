@@ -14,7 +14,6 @@ export type UnsealFailure = TotpFailure["failure"];
 
 /** The words the header and the main menu show for a missing secret (as Heads' "not configured"). */
 export const NO_SECRET = "not configured";
-export const TPM12_UNSUPPORTED = "not supported on TPM 1.2 yet";
 
 type Outcome = { kind: "ok"; source: "main" | "pending" } | UnsealFailure;
 
@@ -44,11 +43,6 @@ export class TpmAttestation {
   ) {}
 
   async status(): Promise<TotpStatus> {
-    // The TPM 1.2 backend cannot unseal yet: that is "not available", not a tampered machine.
-    if (this.tpm.version === "1.2") {
-      this.outcome = { kind: "absent", pcrs: [], explanation: [] };
-      return { error: TPM12_UNSUPPORTED };
-    }
     const r = await unsealTotp(this.tpm, this.sys, { root: this.options.root });
     if ("failure" in r) {
       this.outcome = r.failure;
@@ -67,7 +61,6 @@ export class TpmAttestation {
   async hotp(): Promise<string | null> {
     const dongle = this.options.dongle;
     if (!dongle) return null;
-    if (this.tpm.version === "1.2") return TPM12_UNSUPPORTED;
     const r = await unsealTotp(this.tpm, this.sys, { root: this.options.root });
     if ("failure" in r) return r.failure.kind === "absent" ? NO_SECRET : "no code: the secret did not unseal";
     try {
@@ -88,6 +81,6 @@ export class TpmAttestation {
 
   failure(): UnsealFailure | null {
     const o = this.outcome;
-    return o && (o.kind === "pcr" || o.kind === "error") ? o : null;
+    return o && o.kind !== "ok" && o.kind !== "absent" ? o : null;
   }
 }

@@ -100,7 +100,8 @@ export function counterLine(id: number, value: bigint, tpm: CounterFormat = "2.0
   return `${id.toString(16)}: ${value.toString(16).padStart(16, "0")}\n`;
 }
 
-function counterId(id: number, tpm: CounterFormat): string {
+/** The counter's name as Heads writes it: hex on TPM 2.0 (an NV index), decimal on 1.2 (tpmtotp's countID). */
+export function counterId(id: number, tpm: CounterFormat): string {
   return id.toString(tpm === "1.2" ? 10 : 16);
 }
 

@@ -20,7 +20,7 @@ import { parseHeadsLine } from "./entries/index.ts";
 import { byteOrder } from "./names.ts";
 import { walkBoot } from "./walk.ts";
 import { isSignedListName, readSignedLists, signedStream, SIGNATURE_FILE } from "./signed-set.ts";
-import { defaultFileName, formatDefault, formatHashLines, formatRollback, formatTree, hashEntry, hashTree, parseRollback, rollbackMatches } from "./hashes.ts";
+import { counterId, defaultFileName, formatDefault, formatHashLines, formatRollback, formatTree, hashEntry, hashTree, parseRollback, rollbackMatches } from "./hashes.ts";
 import { scanMenu } from "./menu.ts";
 
 export const STAGING_DIR = "kexec.staging";
@@ -44,7 +44,8 @@ export interface SignBootOptions {
 
 export interface SignResult {
   files: string[];
-  counter: { id: number; value: bigint } | null;
+  /** `name` is the id as Heads writes it (hex on TPM 2.0, decimal on 1.2). */
+  counter: { id: number; name: string; value: bigint } | null;
 }
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -80,13 +81,13 @@ export async function signBoot(sys: Sys, opts: SignBootOptions): Promise<SignRes
     lists.set("kexec_default_hashes.txt", enc(formatHashLines(await hashEntry(sys, bootDir, entry))));
   }
 
-  let counter: { id: number; value: bigint } | null = null;
+  let counter: SignResult["counter"] = null;
   if (opts.tpm) {
     const oldRollback = old.get("kexec_rollback.txt");
-    const id = oldRollback ? parseRollback(new TextDecoder().decode(oldRollback)).id : await opts.tpm.counterCreate(opts.ownerPassphrase !== undefined ? { ownerPassphrase: opts.ownerPassphrase } : {});
+    const id = oldRollback ? parseRollback(new TextDecoder().decode(oldRollback), opts.tpm.version).id : await opts.tpm.counterCreate(opts.ownerPassphrase !== undefined ? { ownerPassphrase: opts.ownerPassphrase } : {});
     const current = oldRollback ? await opts.tpm.counterRead(id) : await opts.tpm.counterIncrement(id);
-    counter = { id, value: current + 1n };
-    lists.set("kexec_rollback.txt", enc(formatRollback(id, counter.value)));
+    counter = { id, name: counterId(id, opts.tpm.version), value: current + 1n };
+    lists.set("kexec_rollback.txt", enc(formatRollback(id, counter.value, opts.tpm.version)));
   }
 
   const staging = `${bootDir}/${STAGING_DIR}`;
@@ -137,10 +138,10 @@ export async function resumeSwitch(sys: Sys, bootDir: string, tpm?: Tpm): Promis
   // Lists already moved by an earlier, interrupted run live in /boot now.
   const where = (name: string) => (sys.stat(`${staging}/${name}`) ? `${staging}/${name}` : `${bootDir}/${name}`);
   if (names.has("kexec_rollback.txt")) {
-    const record = parseRollback(sys.readText(where("kexec_rollback.txt")));
     // Without the TPM we cannot tell whether the commit point was passed: leave both sets alone.
     if (!tpm) throw new BootSignError("an interrupted signing of /boot is pending and needs the TPM counter to be finished; run bootward boot sign with the TPM present");
-    if (!rollbackMatches(record, await tpm.counterRead(record.id))) {
+    const record = parseRollback(sys.readText(where("kexec_rollback.txt")), tpm.version);
+    if (!rollbackMatches(record, await tpm.counterRead(record.id), tpm.version)) {
       removeTree(sys, staging);
       return "discarded";
     }

@@ -10,7 +10,7 @@ import { SignatureError, verifyDetached } from "../../gpg/verify.ts";
 import { byteOrder } from "./names.ts";
 import { walkBoot, type TreeNode } from "./walk.ts";
 import { readSignedLists, signedStream, SIGNATURE_FILE } from "./signed-set.ts";
-import { entryFiles, parseHashLines, parseRollback, parseTree, rollbackMatches, type HashLine } from "./hashes.ts";
+import { counterId, entryFiles, parseHashLines, parseRollback, parseTree, rollbackMatches, type HashLine } from "./hashes.ts";
 import { sha256Files } from "./file-hashes.ts";
 import { BootConfigChangedError, scanMenu } from "./menu.ts";
 import { verifierToken, VerifiedBoot } from "./verified.ts";
@@ -125,21 +125,23 @@ export async function verifyBoot(sys: Sys, opts: VerifyBootOptions): Promise<Ver
     if (rollbackText === undefined) {
       if (opts.requireRollback) throw new BootVerifyError("rollback", "kexec_rollback.txt is missing and CONFIG_BOOT_REQ_ROLLBACK=y");
     } else {
+      const tpm = opts.tpm;
+      if (!tpm) throw new BootVerifyError("rollback", "the TPM rollback counter cannot be read (no TPM); reset the TPM or pass --tpm");
       const record = (() => {
         try {
-          return parseRollback(rollbackText);
+          return parseRollback(rollbackText, tpm.version);
         } catch (e) {
           throw new BootVerifyError("rollback", (e as Error).message);
         }
       })();
-      if (!opts.tpm) throw new BootVerifyError("rollback", "the TPM rollback counter cannot be read (no TPM); reset the TPM or pass --tpm");
+      const name = counterId(record.id, tpm.version);
       try {
-        counter = await opts.tpm.counterRead(record.id);
+        counter = await tpm.counterRead(record.id);
       } catch (e) {
-        throw new BootVerifyError("rollback", `TPM counter ${record.id.toString(16)} cannot be read (${(e as Error).message}); reset the TPM`);
+        throw new BootVerifyError("rollback", `TPM counter ${name} cannot be read (${(e as Error).message}); reset the TPM`);
       }
-      if (!rollbackMatches(record, counter)) {
-        throw new BootVerifyError("rollback", `the signed set was made for another value of counter ${record.id.toString(16)} (now ${counter}); an older signed /boot was replayed, or the counter moved on`);
+      if (!rollbackMatches(record, counter, tpm.version)) {
+        throw new BootVerifyError("rollback", `the signed set was made for another value of counter ${name} (now ${counter}); an older signed /boot was replayed, or the counter moved on`);
       }
     }
   }

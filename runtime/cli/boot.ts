@@ -114,7 +114,7 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     } finally {
       signer.forget();
     }
-    ctx.out(`/boot signed by ${signer.fingerprint}: ${result.files.join(" ")}${result.counter ? ` (counter ${result.counter.id.toString(16)} = ${result.counter.value})` : ""}`);
+    ctx.out(`/boot signed by ${signer.fingerprint}: ${result.files.join(" ")}${result.counter ? ` (counter ${result.counter.name} = ${result.counter.value})` : ""}`);
     return 0;
   }
   if (action === "kexec") {

@@ -10,7 +10,7 @@ import { luksHeaderText, measureLuksHeaders } from "../disk/headers.ts";
 import { DISK_KEY_BYTES, DISK_KEY_PASSPHRASE_MIN, DISK_KEY_SLOT, diskKeyPcrValues, LEGACY_DISK_KEY_SLOT, sealDiskKey, unsealDiskKey } from "../disk/key.ts";
 import { buildKeyInitrd, defaultOverrides, type KeyDevice } from "../disk/key-initrd.ts";
 import { formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE, parseKeyDevices } from "../disk/config.ts";
-import { readEventLog } from "../attest/eventlog.ts";
+import { readEventLog } from "../sealing/eventlog.ts";
 import { SECRET_DIR, wipeSecretDir } from "../secrets.ts";
 
 const USAGE = `usage: bootward disk seal --devices DEV[,DEV…] --drk-passphrase-file F --passphrase-file F [--owner-passphrase-file F]

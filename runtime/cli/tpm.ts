@@ -7,6 +7,7 @@ import { fromHex, toHex } from "../../tpm/bytes.ts";
 import { TpmError, type Tpm } from "../../tpm/index.ts";
 import { parseEventLog } from "../../tpm/eventlog/parse.ts";
 import { explain, formatEvent } from "../../tpm/eventlog/replay.ts";
+import { counterId, counterLine } from "../boot/hashes.ts";
 
 export const EVENT_LOG_PATH = "/sys/kernel/security/tpm0/binary_bios_measurements";
 
@@ -15,9 +16,10 @@ const USAGE = `usage: bootward tpm info
        bootward tpm extend N (--string S | --file F)
        bootward tpm eventlog [--replay] [--log FILE]
        bootward tpm seal HANDLE --pcrs LIST [--pcr-value N=HEX…] [--passphrase-file F] [--owner-passphrase-file F] (--secret-file F | --random N)
+         (HANDLE: 0x4d47 is persistent handle 0x81004d47 on TPM 2.0, NV index 0x4d47 on TPM 1.2)
        bootward tpm unseal HANDLE --pcrs LIST [--passphrase-file F] [--hex]
        bootward tpm counter create [--owner-passphrase-file F]
-       bootward tpm counter read|increment ID
+       bootward tpm counter read|increment ID   (hex on TPM 2.0, decimal on TPM 1.2, as kexec_rollback.txt names it)
        bootward tpm reset --owner-passphrase-file F [--primary rsa|ecc]`;
 
 interface Parsed {
@@ -77,6 +79,13 @@ export function parseHandle(text: string): number {
   const t = text.replace(/^0x/i, "");
   if (!/^[0-9a-fA-F]{1,8}$/.test(t)) throw new UsageError(`"${text}" is not a hexadecimal handle`);
   return parseInt(t, 16) >>> 0;
+}
+
+/** Heads names 2.0 counters by NV index (hex) and 1.2 counters by tpmtotp's countID (decimal). */
+function parseCounterId(text: string, version: "1.2" | "2.0"): number {
+  if (version === "2.0") return parseHandle(text);
+  if (!/^[0-9]{1,10}$/.test(text) || Number(text) > 0xffffffff) usage(`"${text}" is not a TPM 1.2 counter id (decimal)`);
+  return Number(text);
 }
 
 function readArgFile(ctx: CommandContext, path: string): Uint8Array {
@@ -194,12 +203,13 @@ const SUBCOMMANDS: Record<string, (args: string[], ctx: CommandContext) => Runne
     if (random !== undefined && (!/^\d+$/.test(random) || Number(random) < 1 || Number(random) > 128)) usage("--random takes a byte count from 1 to 128");
     const pcrValues = new Map<number, Uint8Array>();
     for (const pv of p.flags.get("--pcr-value") ?? []) {
-      const m = /^(\d+)=([0-9a-fA-F]{64})$/.exec(pv) ?? usage(`--pcr-value wants N=<64 hex digits>, not "${pv}"`);
+      const m = /^(\d+)=([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/.exec(pv) ?? usage(`--pcr-value wants N=<64 hex digits (TPM 2.0) or 40 (TPM 1.2)>, not "${pv}"`);
       const n = pcrNumber(m[1]!);
       if (!pcrs.includes(n)) usage(`--pcr-value for PCR ${n} that is not in --pcrs`);
       pcrValues.set(n, fromHex(m[2]!));
     }
     return async (tpm) => {
+      for (const [n, v] of pcrValues) if (v.length !== tpm.pcrSize) usage(`--pcr-value for PCR ${n} has ${v.length * 2} hex digits; this TPM ${tpm.version}'s PCRs have ${tpm.pcrSize * 2}`);
       const secret = secretFile !== undefined ? readArgFile(ctx, secretFile) : ctx.sys.randomBytes(Number(random));
       const passphrase = readPassphrase(ctx, one(p, "--passphrase-file"));
       const ownerPassphrase = readPassphrase(ctx, one(p, "--owner-passphrase-file"));
@@ -245,17 +255,18 @@ const SUBCOMMANDS: Record<string, (args: string[], ctx: CommandContext) => Runne
       if (p.positional.length) usage("counter create takes no positional arguments");
       return async (tpm) => {
         const id = await tpm.counterCreate({ ownerPassphrase: readPassphrase(ctx, one(p, "--owner-passphrase-file")) });
-        ctx.out(`${id.toString(16)}: (valid after an increment)`);
+        ctx.out(`${counterId(id, tpm.version)}: (valid after an increment)`);
         return 0;
       };
     }
     if (action === "read" || action === "increment") {
       const p = parse(rest, []);
       if (p.positional.length !== 1) usage(`counter ${action} needs one counter ID`);
-      const id = parseHandle(p.positional[0]!);
+      const text = p.positional[0]!;
       return async (tpm) => {
+        const id = parseCounterId(text, tpm.version);
         const v = action === "read" ? await tpm.counterRead(id) : await tpm.counterIncrement(id);
-        ctx.out(`${id.toString(16)}: ${v.toString(16).padStart(16, "0")}`);
+        ctx.out(counterLine(id, v, tpm.version).trimEnd());
         return 0;
       };
     }
@@ -275,7 +286,7 @@ const SUBCOMMANDS: Record<string, (args: string[], ctx: CommandContext) => Runne
       } finally {
         ownerPassphrase.fill(0);
       }
-      ctx.err(`TPM cleared; owner passphrase set, ${primary} storage key persisted at 0x81000000`);
+      ctx.err(tpm.version === "2.0" ? `TPM cleared; owner passphrase set, ${primary} storage key persisted at 0x81000000` : "TPM cleared; owner passphrase set, storage root key created with the well-known authorization");
       return 0;
     };
   },

@@ -10,7 +10,7 @@
 import type { Tpm, Secret } from "../../tpm/index.ts";
 import { DISK_KEY_HANDLE, DISK_KEY_PCRS, measurement, predictPcr } from "../../tpm/index.ts";
 import type { EventLog } from "../../tpm/eventlog/parse.ts";
-import { futurePcr4, pcrHashOf } from "../attest/eventlog.ts";
+import { futurePcr4, pcrHashOf } from "../sealing/eventlog.ts";
 import { LUKS_HEADER_PCR } from "./headers.ts";
 
 /** Heads' DUK: 128 random bytes. */

@@ -130,7 +130,7 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
       ownerPassphrase?.fill(0);
       signer.forget();
     }
-    const counter = result.counter ? `\nRollback counter ${result.counter.id.toString(16)} is now ${result.counter.value}.` : "\nNo TPM: no rollback counter was written.";
+    const counter = result.counter ? `\nRollback counter ${result.counter.name} is now ${result.counter.value}.` : "\nNo TPM: no rollback counter was written.";
     await prompt.message({ title: TITLE, text: `/boot is signed by ${signer.fingerprint}.${counter}`, tone: "success" });
   } catch (error) {
     if (!isBootProblem(error)) throw error;

@@ -4,7 +4,7 @@
 import { failureWords } from "../attest/provider.ts";
 import { boardName, type FlowContext } from "./context.ts";
 import { recoveryShell } from "./recovery.ts";
-import { generateSecret, NO_RESET_NOTE, resetTpm, tpmResettable } from "./tpm-options.ts";
+import { generateSecret, resetTpm } from "./tpm-options.ts";
 
 type FailureChoice = "generate" | "reset" | "ignore" | "recovery";
 
@@ -29,11 +29,10 @@ export async function attestationAtStartup(ctx: FlowContext): Promise<void> {
         ...failure.explanation,
         "",
         "If you just updated the firmware or changed its settings or keys, generate a new secret. If you did not, do not trust this machine: the firmware may have been tampered with.",
-        ...(tpmResettable(ctx) ? [] : [NO_RESET_NOTE]),
       ].join("\n"),
       items: [
         { key: "g", label: "Generate new TOTP/HOTP secret", value: "generate" },
-        ...(tpmResettable(ctx) ? [{ key: "p", label: "Reset the TPM", value: "reset" as const }] : []),
+        { key: "p", label: "Reset the TPM", value: "reset" },
         { key: "i", label: "Ignore error and continue to main menu", value: "ignore" },
         { key: "x", label: "Exit to recovery shell", value: "recovery" },
       ],

@@ -2,7 +2,7 @@
 // after a failure, Heads §3.6), reset the TPM, and mismatch troubleshooting.
 import { TpmError } from "../../tpm/index.ts";
 import { describeError } from "../errors.ts";
-import { sealNewTotpSecret, type ResealResult } from "../attest/seal.ts";
+import { sealNewTotpSecret, type TotpSealResult } from "../attest/seal.ts";
 import { programDongle } from "../attest/hotp.ts";
 import { failureWords, type UnsealFailure } from "../attest/provider.ts";
 import { SEALED_PCRS } from "../attest/constants.ts";
@@ -15,22 +15,13 @@ import { askNewPassphrase } from "./new-passphrase.ts";
 
 type TpmChoice = "generate" | "reset" | "troubleshoot" | "back";
 
-/** The TPM library resets TPM 2.0 only (tpm/tpm12 has no reset yet): elsewhere the reset items are left out. */
-export function tpmResettable(ctx: FlowContext): boolean {
-  return ctx.tpm?.version === "2.0";
-}
-
-export const NO_RESET_NOTE = "Reset the TPM is not offered: bootward cannot reset a TPM 1.2 yet.";
-
 export async function tpmOptionsMenu(ctx: FlowContext): Promise<void> {
   for (;;) {
-    const resettable = tpmResettable(ctx);
     const choice = await ctx.ui.prompt.menu<TpmChoice>({
       title: "TPM/TOTP/HOTP Options",
-      ...(ctx.tpm && !resettable ? { text: NO_RESET_NOTE } : {}),
       items: [
         { key: "g", label: "Generate new TOTP/HOTP secret", value: "generate" },
-        ...(resettable ? [{ key: "r", label: "Reset the TPM", value: "reset" as const }] : []),
+        { key: "r", label: "Reset the TPM", value: "reset" },
         { key: "t", label: "TOTP/HOTP does not match after refresh, troubleshoot", value: "troubleshoot" },
         { key: "m", label: "<-- Return to the Options menu", value: "back" },
       ],
@@ -91,7 +82,7 @@ export async function generateSecret(ctx: FlowContext, options: GenerateOptions 
   }
   const owner = options.ownerPassphrase ?? asked!;
   const progress = prompt.progress("Sealing a new TOTP/HOTP secret to the firmware's measurements");
-  let result: ResealResult;
+  let result: TotpSealResult;
   try {
     result = await sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: owner.length > 0 ? owner : undefined, boardName: boardName(ctx.config), root: ctx.root });
   } catch (error) {
@@ -115,7 +106,7 @@ export async function generateSecret(ctx: FlowContext, options: GenerateOptions 
     result.secret.fill(0);
   }
   const notes = [`Sealed to PCRs ${SEALED_PCRS.join(", ")} as they are now (PCR 4 at its value before the boot runtime extends it).`];
-  if (result.proof === "policy") notes.push("PCR 4 was already extended in this boot: the code appears after a reboot.");
+  if (result.proof === "binding") notes.push("PCR 4 was already extended in this boot: the code appears after a reboot.");
   if (result.recordProblem) notes.push(`The PCR values were not recorded (${result.recordProblem}): a later failure cannot name the PCR that moved.`);
   await prompt.message({ title: "New TOTP/HOTP secret sealed", text: notes.join("\n"), tone: "success" });
   return true;

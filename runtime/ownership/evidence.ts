@@ -6,7 +6,7 @@
 import type { Sys } from "../host/sys.ts";
 import { TpmError, type Tpm } from "../../tpm/index.ts";
 import { ROM_KEYRINGS } from "../boot/keyring.ts";
-import { TOTP_MAIN_HANDLE, TOTP_PENDING_HANDLE } from "../attest/constants.ts";
+import { TOTP_SECRET } from "../attest/constants.ts";
 import { describeError } from "../errors.ts";
 import { resolvePath } from "../paths.ts";
 
@@ -32,7 +32,7 @@ async function readTpmEvidence(tpm: Tpm | null, tpmError?: string): Promise<TpmE
   try {
     const counters = await tpm.counters();
     // A reseal cut short leaves the secret at the pending handle only.
-    const sealedSecret = (await tpm.slotInUse(TOTP_MAIN_HANDLE)) || (await tpm.slotInUse(TOTP_PENDING_HANDLE));
+    const sealedSecret = (await tpm.slotInUse(TOTP_SECRET.handle)) || (await tpm.slotInUse(TOTP_SECRET.pendingHandle));
     return { readable: true, counters, sealedSecret };
   } catch (error) {
     if (!(error instanceof TpmError)) throw error;

@@ -1,12 +1,16 @@
-// The OEM reset tests' blank machine on the QEMU board: fresh swtpm state and an empty ROM in
-// a new state dir, the unsigned demo /boot on a virtio disk, and a blank 256 MiB USB drive.
+// The OEM reset tests' blank machine on a QEMU board: fresh swtpm state (a TPM 1.2 with the
+// endorsement key its vendor made) and an empty ROM in a new state dir, the unsigned demo
+// /boot on a virtio disk, and a blank 256 MiB USB drive.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kernelImage } from "../../initrd/image.ts";
 import { startQemu, type QemuBoard } from "../../initrd/qemu/board.ts";
 import { getBoard } from "../../initrd/boards.ts";
-import { makeExt4Image } from "../../initrd/qemu/demo-disk.ts";
+import { DEMO_OS_MARKER, DEMO_OS_UNSEAL_MARKER, makeExt4Image } from "../../initrd/qemu/demo-disk.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 import { writeTestDemoTree } from "../support/signed-demo-boot.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
@@ -26,9 +30,9 @@ export interface BlankMachine {
   remove(): void;
 }
 
-export async function blankMachine(prefix: string): Promise<BlankMachine> {
+export async function blankMachine(prefix: string, board = BOARD): Promise<BlankMachine> {
   const stateDir = mkdtempSync(join(tmpdir(), prefix));
-  const name = getBoard(BOARD).config.find(([k]) => k === "CONFIG_BOARD_NAME")![1];
+  const name = getBoard(board).config.find(([k]) => k === "CONFIG_BOARD_NAME")![1];
   const kernel = await kernelImage();
   const tree = join(stateDir, "tree");
   // bootward in the demo OS: once booted, it tries to unseal the TOTP secret as an attacker in the OS would.
@@ -43,7 +47,7 @@ export async function blankMachine(prefix: string): Promise<BlankMachine> {
     disk,
     usb,
     boot: (opts = {}) =>
-      startQemu({ board: BOARD, kernel: kernel.path, initramfs: join(repo, "dist", `initramfs-${BOARD}.cpio.xz`), disk, usbDisk: opts.usb === false ? undefined : usb, stateDir }),
+      startQemu({ board, kernel: kernel.path, initramfs: join(repo, "dist", `initramfs-${board}.cpio.xz`), disk, usbDisk: opts.usb === false ? undefined : usb, stateDir }),
     async plugUsb(qemu) {
       for (const command of [`drive_add 0 if=none,id=usbdisk,format=raw,file=${usb}`, "device_add usb-storage,bus=xhci.0,drive=usbdisk,id=usbstick"]) {
         const answer = await qemu.monitor(command);
@@ -81,4 +85,25 @@ export async function answerDefaultsWithBackupDrive(qemu: QemuBoard, opts: { plu
   qemu.send("2");
   await qemu.waitFor(/Everything on \/dev\/sda: .* will be erased/, 60_000);
   qemu.send("y");
+}
+
+/** oathtool's codes for the 30 s window of `ms` and its neighbours. */
+export function codesAround(base32: string, ms: number): string[] {
+  return [-30, 0, 30].map((d) => execFileSync("oathtool", ["--totp", "-b", `--now=@${Math.floor(ms / 1000) + d}`, base32], { encoding: "utf8" }).trim());
+}
+
+/**
+ * Default boot from the main menu into the demo OS. Root there runs the unseal with the TOTP's
+ * exact policy: PCR 4 moved before the kexec, so the TPM refuses (the host test in
+ * test/boot/kexec-attacks.test.ts is the control: the same unseal succeeds while PCR 4 is
+ * unchanged). The demo OS then powers off.
+ */
+export async function defaultBootRefusesTheOs(qemu: QemuBoard): Promise<void> {
+  qemu.send("d");
+  await qemu.waitFor(new RegExp(escape(DEMO_OS_MARKER)), 300_000);
+  const unsealed = await qemu.waitFor(new RegExp(`${escape(DEMO_OS_UNSEAL_MARKER)} (\\d+)`), 120_000);
+  assert.notEqual(unsealed[1], "0", "the OS unsealed the TOTP secret");
+  assert.match(qemu.output(), /unseal refused: the PCR values \(0,1,2,3,4,7\) are not those the secret was sealed to/);
+  const exit = await Promise.race([qemu.exited, sleep(120_000, "hung" as const, { ref: false })]);
+  assert.notEqual(exit, "hung", "the demo OS powers off after booting");
 }

@@ -135,12 +135,16 @@ export interface SwtpmPty {
   stop(): Promise<void>;
 }
 
-/** swtpm on a unix socket behind a pty, as DESIGN.md describes for host tests of the device path. */
-export async function startSwtpmPty(): Promise<SwtpmPty> {
+/**
+ * swtpm on a unix socket behind a pty, as DESIGN.md describes for host tests of the device
+ * path. A TPM 1.2 gets the endorsement key its vendor would have made.
+ */
+export async function startSwtpmPty(version: "1.2" | "2.0" = "2.0"): Promise<SwtpmPty> {
   const dir = mkdtempSync(join(tmpdir(), "bootward-swtpm-pty-"));
   const sock = join(dir, "sock");
   const device = join(dir, "tpm0");
-  const swtpm = spawn("swtpm", ["socket", "--tpm2", "--tpmstate", `dir=${dir}`, "--server", `type=unixio,path=${sock}`, "--ctrl", `type=unixio,path=${sock}.ctrl`, "--flags", "not-need-init,startup-clear"], { stdio: "ignore" });
+  if (version === "1.2") await run("swtpm_setup", ["--tpm-state", dir, "--createek"]);
+  const swtpm = spawn("swtpm", ["socket", ...(version === "2.0" ? ["--tpm2"] : []), "--tpmstate", `dir=${dir}`, "--server", `type=unixio,path=${sock}`, "--ctrl", `type=unixio,path=${sock}.ctrl`, "--flags", "not-need-init,startup-clear"], { stdio: "ignore" });
   const until = async (cond: () => boolean, what: string) => {
     for (let i = 0; i < 400; i++) {
       if (cond()) return;

@@ -42,3 +42,17 @@ test("tpm/index.ts bundles for a neutral platform with no Node built-ins", async
   assert.doesNotMatch(text, /from\s*"node:|require\(/);
   assert.ok(text.length < 200_000, `bundle is ${text.length} bytes`);
 });
+
+test("outside tpm/ nothing reaches a backend class or its command object: only the face and PCR arithmetic", () => {
+  const allowed = new Set(["tpm/index.ts", "tpm/tpm2/policy.ts"]);
+  const bad: string[] = [];
+  for (const dir of ["runtime", "ui", "gpg"]) {
+    for (const f of files(join(root, dir))) {
+      for (const m of readFileSync(f, "utf8").matchAll(/\bfrom\s+"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)) {
+        const target = relative(root, join(f, "..", m[1] ?? m[2]!));
+        if (/^tpm\/tpm(2|12)\//.test(target) && !allowed.has(target)) bad.push(`${relative(root, f)}: ${target}`);
+      }
+    }
+  }
+  assert.deepEqual(bad, []);
+});

@@ -101,7 +101,7 @@ test("a secret sealed to PCRs only (the TOTP's way) still unseals in lockout: no
 });
 
 test("the TOTP failure screen's sentence names the lockout, the time left and both ways out", async () => {
-  const { lockoutAdvice } = await import("../../runtime/attest/unseal.ts");
+  const { lockoutAdvice } = await import("../../runtime/sealing/unseal.ts");
   assert.equal(
     lockoutAdvice(lockout),
     "The TPM is in dictionary-attack lockout after 3 failed authorizations (3 allowed): it accepts passphrases again in at most 60 minutes of powered-on time (one failure is forgotten every 60 minutes). Leave the machine on and wait, or reset the TPM (TPM/TOTP/HOTP Options → Reset the TPM), which ends the lockout along with everything sealed in it.",

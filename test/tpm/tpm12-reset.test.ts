@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { startSwtpm12 } from "../support/swtpm12.ts";
 import { openTpm, TpmDisabledError, TpmOwnerAuthError } from "../../tpm/index.ts";
 import type { Tpm12Backend } from "../../tpm/tpm12/backend.ts";
-import { TPM_PHYSICAL_PRESENCE_CMD_ENABLE, TPM_PHYSICAL_PRESENCE_PRESENT } from "../../tpm/tpm12/constants.ts";
+import { TPM_PHYSICAL_PRESENCE_CMD_ENABLE, TPM_PHYSICAL_PRESENCE_LOCK, TPM_PHYSICAL_PRESENCE_NOTPRESENT, TPM_PHYSICAL_PRESENCE_PRESENT } from "../../tpm/tpm12/constants.ts";
 
 const open = async (sw: { transport(): Parameters<typeof openTpm>[0] }) => (await openTpm(sw.transport())) as Tpm12Backend;
 
@@ -69,6 +69,28 @@ test("a TPM deactivated at start: refused by name; reset says to restart, and af
     tpm = await open(sw);
     await tpm.reset({ ownerPassphrase: "new-owner" });
     await tpm.nvDefine(0x1000, 8, { ownerPassphrase: "new-owner" });
+  } finally {
+    tpm.close();
+    await sw.stop();
+  }
+});
+
+test("presence locked by the firmware (SeaBIOS): an unowned TPM is taken as it is; an owned one is not cleared, and the sentence says where to clear it", async () => {
+  const sw = await startSwtpm12();
+  const tpm = await open(sw);
+  const lock = () => tpm.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_NOTPRESENT | TPM_PHYSICAL_PRESENCE_LOCK);
+  try {
+    await tpm.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_CMD_ENABLE);
+    await lock();
+    assert.equal(await tpm.cmd.owned(), false);
+    await tpm.reset({ ownerPassphrase: "first owner" });
+    assert.equal(await tpm.cmd.owned(), true);
+    await tpm.nvDefine(0x1000, 8, { ownerPassphrase: "first owner" });
+    const refused = await tpm.reset({ ownerPassphrase: "second owner" }).then(() => null, (e: unknown) => e);
+    assert.ok(refused instanceof Error, "an owned TPM was reset without presence");
+    assert.match(refused.message, /physical presence cannot be asserted by command on this TPM \(the firmware locked it\): clear the TPM in the firmware's setup/);
+    await tpm.nvDefine(0x1001, 8, { ownerPassphrase: "first owner" });
+    await assert.rejects(tpm.nvDefine(0x1002, 8, { ownerPassphrase: "second owner" }), TpmOwnerAuthError);
   } finally {
     tpm.close();
     await sw.stop();

@@ -4,7 +4,7 @@
 // layout so a machine moves between Heads and bootward without re-sealing.
 import { ascii, equalBytes } from "../bytes.ts";
 import { TpmArgumentError, TpmDisabledError, TpmError, TpmLockoutError, TpmNvSpaceError, TpmOwnerAuthError, TpmPolicyError, TpmResponseError, TpmSrkAuthError } from "../errors.ts";
-import type { CounterOptions, NvDefineOptions, ResetOptions, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
+import type { CounterOptions, NvDefineOptions, ResetOptions, SealedObject, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
 import { sha1 } from "../crypto/hash.ts";
 import { bytesOf } from "../tpm2/backend.ts";
 import type { Tpm12Commands } from "./commands.ts";
@@ -22,7 +22,7 @@ import {
   TPM_PHYSICAL_PRESENCE_PRESENT,
   WELL_KNOWN_AUTH,
 } from "./constants.ts";
-import { type NvPublic, SEAL_SELECT_SIZE, compositeHash, nvDataPublic, parseStoredData, pcrInfo, srkParams } from "./structures.ts";
+import { type NvPublic, type StoredData, SEAL_SELECT_SIZE, compositeHash, nvDataPublic, parseStoredData, pcrInfo, srkParams } from "./structures.ts";
 
 /** Heads' rollback counter label 3135106223, as tpmtotp's atoi leaves it in 32 bits. */
 export const HEADS_COUNTER_LABEL = 0xbaddecaf;
@@ -121,21 +121,43 @@ export class Tpm12Backend implements Tpm {
 
   /** Read the blob from NV (no authorization, as tpmtotp does), then TPM_Unseal with the SRK's and the data's authorization. */
   async unseal(options: UnsealOptions): Promise<Uint8Array> {
-    checkNvIndex(options.handle);
+    const blob = await this.storedBlob(options.handle);
     const where = `NV index 0x${options.handle.toString(16)}`;
-    const pub = await this.cmd.nvPublic(options.handle).catch(refusal());
-    if (!pub) throw new TpmError(`nothing is sealed at ${where}: generate a new secret`);
-    const raw = await this.readChunks(options.handle, pub.size);
-    if (raw.every((b) => b === 0)) throw new TpmError(`the secret at ${where} was wiped: generate a new secret`);
-    const blob = parseStoredData(raw, `the sealed blob at ${where}`);
+    if (blob === "none") throw new TpmError(`nothing is sealed at ${where}: generate a new secret`);
+    if (blob === "wiped") throw new TpmError(`the secret at ${where} was wiped: generate a new secret`);
     try {
       return await this.cmd.unseal(WELL_KNOWN_AUTH, authOf(options.passphrase), blob.bytes);
     } catch (e) {
       if (e instanceof TpmResponseError && e.rc === RC12.AUTH2FAIL)
         throw new TpmPolicyError(options.passphrase === undefined ? "unseal refused: this secret needs a passphrase" : "unseal refused: wrong passphrase", e, "passphrase");
       if (e instanceof TpmResponseError && e.rc === RC12.WRONGPCRVAL) throw await this.pcrRefusal(e, blob.pcrs, blob.digestAtRelease, options);
+      // TPM_ForceClear keeps NV indices without owner permissions, Heads' blob among them, but the SRK that sealed it is gone.
+      if (e instanceof TpmResponseError && e.rc === RC12.NOTSEALED_BLOB) throw new TpmError(`the secret at ${where} was sealed before the TPM was last reset: generate a new secret`);
       throw refusal("srk")(e);
     }
+  }
+
+  private async storedBlob(handle: number): Promise<StoredData | "none" | "wiped"> {
+    checkNvIndex(handle);
+    const pub = await this.cmd.nvPublic(handle).catch(refusal());
+    if (!pub) return "none";
+    const raw = await this.readChunks(handle, pub.size);
+    if (raw.every((b) => b === 0)) return "wiped";
+    return parseStoredData(raw, `the sealed blob at NV index 0x${handle.toString(16)}`);
+  }
+
+  /** The blob in NV is public: its TPM_PCR_INFO names the PCRs and the composite digest they must reach. */
+  async sealedObject(handle: number): Promise<SealedObject | null> {
+    const blob = await this.storedBlob(handle);
+    if (typeof blob === "string") return null;
+    const digest = blob.digestAtRelease;
+    return {
+      boundTo: (pcrs, values) =>
+        digest !== null &&
+        [...new Set(pcrs)].sort((a, b) => a - b).join(",") === blob.pcrs.join(",") &&
+        blob.pcrs.every((p) => values.get(p)?.length === 20) &&
+        equalBytes(compositeHash(blob.pcrs, new Map(values)), digest),
+    };
   }
 
   /** Name the PCRs that moved, when the values believed sealed are provably those of the blob. */
@@ -242,6 +264,11 @@ export class Tpm12Backend implements Tpm {
     await this.undefine(index, authOf(ownerPassphrase));
   }
 
+  async nvSize(index: number): Promise<number | null> {
+    checkNvIndex(index);
+    return (await this.cmd.nvPublic(index).catch(refusal()))?.size ?? null;
+  }
+
   /**
    * tpmr reset on 1.2: physical presence by command, enable and activate, TPM_ForceClear,
    * enable again, then TakeOwnership with SHA-1(passphrase) as owner authorization and a
@@ -258,7 +285,11 @@ export class Tpm12Backend implements Tpm {
       await this.cmd.physicalPresence(TPM_PHYSICAL_PRESENCE_PRESENT);
     } catch (e) {
       if (!(e instanceof TpmResponseError)) throw e;
-      throw new TpmError("physical presence cannot be asserted by command on this TPM (the firmware locked it): clear the TPM in the firmware's setup, then reset it here");
+      // SeaBIOS locks presence before the OS runs. An unowned, enabled and active TPM needs
+      // none to take an owner; clearing an owned one does (TPM_OwnerClear would leave it
+      // disabled and deactivated, which only presence undoes).
+      if (await this.cmd.owned()) throw new TpmError("physical presence cannot be asserted by command on this TPM (the firmware locked it): clear the TPM in the firmware's setup, then reset it here");
+      return this.takeOwnership(owner);
     }
     let done = false;
     try {
@@ -286,6 +317,10 @@ export class Tpm12Backend implements Tpm {
     }
     await this.cmd.physicalEnable();
     await this.cmd.physicalSetDeactivated(false);
+    await this.takeOwnership(owner);
+  }
+
+  private async takeOwnership(owner: Uint8Array): Promise<void> {
     let ek: { modulus: Uint8Array; exponent: number };
     try {
       ek = await this.cmd.readPubek();

@@ -3,7 +3,7 @@
 // CreatePrimary outside reset, sessions that the TPM flushes itself).
 import { ascii, equalBytes, u32be, utf8 } from "../bytes.ts";
 import { TpmArgumentError, TpmClearAuthError, TpmError, TpmLockoutError, TpmPolicyError, TpmResponseError } from "../errors.ts";
-import type { CounterOptions, LockoutState, NvDefineOptions, ResetOptions, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
+import type { CounterOptions, LockoutState, NvDefineOptions, ResetOptions, SealedObject, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
 import { SRK_HANDLE } from "../face.ts";
 import { sha256 } from "../crypto/hash.ts";
 import {
@@ -164,6 +164,21 @@ export class Tpm2Backend implements Tpm {
     } finally {
       await this.cmd.flushContext(loaded.handle);
     }
+  }
+
+  /** The object's authPolicy is the PCR binding: PolicyPCR, with PolicyAuthValue when it also takes a passphrase. */
+  async sealedObject(handle: number): Promise<SealedObject | null> {
+    let authPolicy: Uint8Array;
+    try {
+      authPolicy = (await this.cmd.readPublic(Tpm2Backend.persistentHandle(handle))).area.authPolicy;
+    } catch (e) {
+      if (e instanceof TpmResponseError && rcBase(e.rc) === RC.HANDLE) return null;
+      throw e;
+    }
+    return {
+      boundTo: (pcrs, values) =>
+        pcrs.every((p) => values.get(p)?.length === 32) && [false, true].some((passphrase) => equalBytes(this.policyDigest([...pcrs], new Map(values), passphrase), authPolicy)),
+    };
   }
 
   private async exists(handle: number): Promise<boolean> {
@@ -344,6 +359,16 @@ export class Tpm2Backend implements Tpm {
   async nvUndefine(index: number, ownerPassphrase?: Secret): Promise<void> {
     checkNvIndex(index);
     await this.cmd.nvUndefineSpace(TPM_RH_OWNER, password(bytesOf(ownerPassphrase)), index);
+  }
+
+  async nvSize(index: number): Promise<number | null> {
+    checkNvIndex(index);
+    try {
+      return (await this.cmd.nvReadPublic(index)).area.dataSize;
+    } catch (e) {
+      if (e instanceof TpmResponseError && rcBase(e.rc) === RC.HANDLE) return null;
+      throw e;
+    }
   }
 
   async reset(options: ResetOptions): Promise<void> {

@@ -22,7 +22,7 @@ import { flashDevice, FlashError, type FlashDevice } from "../../flash/device.ts
 import { CbfsError } from "../../flash/cbfs.ts";
 import { userFiles, withUserFiles } from "../../flash/user-files.ts";
 import { futureUserFilesPcr, userFilesPcr } from "../../measure/user-files.ts";
-import { pcrHashOf, readEventLog } from "../../attest/eventlog.ts";
+import { pcrHashOf, readEventLog } from "../../sealing/eventlog.ts";
 import type { Tpm } from "../../../tpm/index.ts";
 import { describeError } from "../../errors.ts";
 import { boardName, type FlowContext } from "../context.ts";

@@ -1,16 +1,18 @@
-// A simulated machine for the attestation tests: swtpm as its TPM, a fixture root holding the
-// firmware event log, and "boots" that reset the TPM (swtpm_ioctl -i) and replay the
-// firmware's measurements into it, as SeaBIOS does on the QEMU board.
+// A simulated machine for the sealing and attestation tests: swtpm (TPM 2.0, or a TPM 1.2
+// with the endorsement key its vendor made) as its TPM, a fixture root holding the firmware
+// event log, and "boots" that reset the TPM (swtpm_ioctl -i) and replay the firmware's
+// measurements into it, as SeaBIOS does on the QEMU board.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
-import { buildAgileLog, digest, FIRMWARE_EVENTS, type BuiltEvent } from "../../tpm/eventlog-builder.ts";
+import { startSwtpm12 } from "../../support/swtpm12.ts";
+import { buildAgileLog, buildSha1Log, digest, FIRMWARE_EVENTS, type BuiltEvent } from "../../tpm/eventlog-builder.ts";
 import { openTpm, type Tpm } from "../../../tpm/index.ts";
 import { RecordingTransport } from "../../../tpm/transport/recorder.ts";
-import { EVENT_LOG_PATH } from "../../../runtime/attest/constants.ts";
+import { EVENT_LOG_PATH } from "../../../runtime/sealing/eventlog.ts";
 
 const run = promisify(execFile);
 export const OWNER = "owner secret";
@@ -33,8 +35,12 @@ export class Board {
   root = mkdtempSync(join(tmpdir(), "bootward-attest-root-"));
   private constructor(readonly sw: Swtpm) {}
 
-  static async start(): Promise<Board> {
-    return new Board(await startSwtpm("2.0"));
+  static async start(version: "1.2" | "2.0" = "2.0"): Promise<Board> {
+    return new Board(version === "2.0" ? await startSwtpm("2.0") : await startSwtpm12());
+  }
+
+  get version(): "1.2" | "2.0" {
+    return this.sw.version;
   }
 
   /** A fresh connection, as each boot/process of bootward opens the TPM anew. */
@@ -59,9 +65,11 @@ export class Board {
     await run("swtpm_ioctl", ["--tcp", `127.0.0.1:${this.sw.ctrlPort}`, "-i"]);
     const logPath = join(this.root, EVENT_LOG_PATH);
     mkdirSync(dirname(logPath), { recursive: true });
-    writeFileSync(logPath, buildAgileLog(fw.events));
+    // TPM 1.2 firmware writes the SHA-1-only log format.
+    const sha1 = this.version === "1.2";
+    writeFileSync(logPath, sha1 ? buildSha1Log(fw.events) : buildAgileLog(fw.events));
     await this.with(async (tpm) => {
-      for (const e of fw.events) if (e.type !== 3) await tpm.extendDigest(e.pcr, digest("sha256", e.data));
+      for (const e of fw.events) if (e.type !== 3) await tpm.extendDigest(e.pcr, digest(sha1 ? "sha1" : "sha256", e.data));
       for (const u of fw.unlogged ?? []) await tpm.extend(u.pcr, u.data);
     });
   }

@@ -7,8 +7,10 @@ import { parseEventLog, type EventLog } from "../../tpm/eventlog/parse.ts";
 import { replay } from "../../tpm/eventlog/replay.ts";
 import { TpmError } from "../../tpm/index.ts";
 import type { PcrHash } from "../../tpm/tpm2/policy.ts";
-import { EVENT_LOG_PATH} from "./constants.ts";
 import { BOOT_PCR } from "../measure/pcr4.ts";
+
+/** Linux's copy of the firmware event log (SeaBIOS/UEFI via ACPI; coreboot's via its own driver). */
+export const EVENT_LOG_PATH = "/sys/kernel/security/tpm0/binary_bios_measurements";
 
 export interface LogSource {
   /** null: no log on this machine (coreboot without a log driver, or no TPM driver). */

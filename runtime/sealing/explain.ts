@@ -1,5 +1,5 @@
 // Why the secret did not unseal, in words: which bound PCR moved since sealing (from the
-// record, believed only when it reproduces the sealed object's policy), and which measured
+// record, believed only when it reproduces the sealed object's binding), and which measured
 // component the firmware's event log now shows in it. Heads can only say "unseal failed".
 import type { Sys } from "../host/sys.ts";
 import { equalBytes } from "../../tpm/bytes.ts";
@@ -8,10 +8,11 @@ import type { EventLog } from "../../tpm/eventlog/parse.ts";
 import { describeEventData } from "../../tpm/eventlog/parse.ts";
 import { explain } from "../../tpm/eventlog/replay.ts";
 import type { PcrHash } from "../../tpm/tpm2/policy.ts";
-import { PCR_ROLE, SEALED_PCRS, TOTP_MAIN_HANDLE } from "./constants.ts";
+import { PCR_ROLE } from "../measure/pcr-roles.ts";
 import { futurePcr4, pcrHashOf, readEventLog } from "./eventlog.ts";
 import { BOOT_PCR, PCR4_STRINGS, pcr4Reason } from "../measure/pcr4.ts";
-import { policyFor, readRecord, sealedPolicy } from "./record.ts";
+import { readRecord, recordMatchesSeal } from "./record.ts";
+import type { SealedSecret } from "./secret.ts";
 
 export interface FailureExplanation {
   /** The bound PCRs known to differ from the values sealed to (empty when that cannot be told). */
@@ -27,23 +28,21 @@ const MAX_EVENTS_SHOWN = 6;
 export interface ExplainOptions {
   root?: string;
   log?: EventLog | null;
-  handle?: number;
 }
 
-export async function explainTotpFailure(tpm: Tpm, sys: Sys, options: ExplainOptions = {}): Promise<FailureExplanation> {
+export async function explainUnsealFailure(tpm: Tpm, sys: Sys, secret: SealedSecret, options: ExplainOptions = {}): Promise<FailureExplanation> {
   const hash = pcrHashOf(tpm.pcrSize);
   const source = options.log !== undefined ? { log: options.log, absent: options.log ? undefined : "no event log was given" } : readEventLog(sys, options.root);
   const log = source.log;
-  const live = await tpm.pcrRead([...SEALED_PCRS]);
+  const live = await tpm.pcrRead([...secret.pcrs]);
   const clean4 = futurePcr4(log, hash);
-  const record = await readRecord(tpm);
-  const policy = await sealedPolicy(tpm, options.handle ?? TOTP_MAIN_HANDLE);
-  const trusted = record !== null && policy !== null && equalBytes(policyFor(record), policy) && SEALED_PCRS.every((p) => record.pcrs.includes(p));
+  const record = await readRecord(tpm, secret);
+  const trusted = record !== null && (await recordMatchesSeal(tpm, secret.handle, record)) && secret.pcrs.every((p) => record.pcrs.includes(p));
 
   const lines: string[] = [];
   let changed: number[];
   if (trusted) {
-    changed = SEALED_PCRS.filter((p) => !equalBytes(record!.values.get(p)!, live.get(p)!));
+    changed = secret.pcrs.filter((p) => !equalBytes(record!.values.get(p)!, live.get(p)!));
     if (changed.length === 0) lines.push("Every bound PCR holds the value the secret was sealed to; the TPM refused for another reason (a different PCR bank, or a damaged object).");
   } else {
     // Without a record only PCR 4 can be judged: its clean value is known from the log.
