@@ -65,6 +65,20 @@ const verify = (boot: string, s: Sys = sys) => verifyBoot(s, { bootDir: boot, ke
 const cleanup = (boot: string) => rmSync(dirname(boot), { recursive: true, force: true });
 const sha256 = (b: Buffer) => execFileSync("sha256sum", { input: b }).toString().slice(0, 64);
 
+/** A signed, verified /boot, a /tmp/secret beside it, and the fake kexec told where to log. */
+async function signedBootWithFakeKexec(): Promise<{ boot: string; root: string; v: VerifiedBoot; log: string; secrets: string }> {
+  const boot = makeBoot();
+  const root = dirname(boot);
+  await sign(boot);
+  const v = await verify(boot);
+  const log = join(root, "kexec.log");
+  const secrets = join(root, "tmp", "secret");
+  mkdirSync(secrets, { recursive: true });
+  process.env.FAKE_KEXEC_LOG = log;
+  process.env.FAKE_KEXEC_SECRETS = secrets;
+  return { boot, root, v, log, secrets };
+}
+
 /** A /boot whose second entry boots `kernel` instead of /vmlinuz-6.1. */
 function bootWithSecondKernel(kernel: string): string {
   const boot = makeBoot();
@@ -176,16 +190,8 @@ test("forged VerifiedBoot values and forged plans are refused", async () => {
 });
 
 test("what kexec loads is the verified bytes: /boot changed after verification → refused before PCR 4 moves; unchanged → loaded, PCR 4 'generic', secrets wiped, sealed secret out of reach", async () => {
-  const boot = makeBoot();
-  const root = dirname(boot);
-  await sign(boot);
-  const v = await verify(boot);
-  const log = join(root, "kexec.log");
-  const secrets = join(root, "tmp", "secret");
-  mkdirSync(secrets, { recursive: true });
+  const { boot, root, v, log, secrets } = await signedBootWithFakeKexec();
   writeFileSync(join(secrets, "totp.key"), "secret bytes");
-  process.env.FAKE_KEXEC_LOG = log;
-  process.env.FAKE_KEXEC_SECRETS = secrets;
   const stage = join(root, "tmp", "kexec-boot");
   const p = plan(sys, v, {}, 1, stage);
   const wipeSecrets = () => rmSync(secrets, { recursive: true, force: true });
@@ -227,15 +233,7 @@ test("what kexec loads is the verified bytes: /boot changed after verification �
 });
 
 test("with a disk key, the key is added to the verified initrd copy before PCR 4 moves, and that keyed initrd is what kexec loads", async () => {
-  const boot = makeBoot();
-  const root = dirname(boot);
-  await sign(boot);
-  const v = await verify(boot);
-  const log = join(root, "kexec.log");
-  const secrets = join(root, "tmp", "secret");
-  mkdirSync(secrets, { recursive: true });
-  process.env.FAKE_KEXEC_LOG = log;
-  process.env.FAKE_KEXEC_SECRETS = secrets;
+  const { boot, root, v, log, secrets } = await signedBootWithFakeKexec();
   const p = plan(sys, v, {}, 1, join(root, "tmp", "kexec-boot"));
   const pcr4 = () => withTpm(async (tpm) => (await tpm.pcrRead([4])).get(4)!);
   const before = await pcr4();

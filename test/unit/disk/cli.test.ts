@@ -4,9 +4,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeLuksImage } from "../../support/luks.ts";
 import { startSwtpmPty, type SwtpmPty } from "../../support/swtpm.ts";
 import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { diskCommand } from "../../../runtime/cli/disk.ts";
@@ -43,10 +44,7 @@ before(async () => {
   writeFileSync(join(root, "pass"), "disk unlock passphrase\n");
   writeFileSync(join(root, "short"), "too short\n");
   writeFileSync(join(root, "wrong"), "not the passphrase\n");
-  image = join(root, "disk.img");
-  writeFileSync(image, "");
-  truncateSync(image, 32 * 1024 * 1024);
-  execFileSync("cryptsetup", ["luksFormat", "--batch-mode", "--type", "luks2", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", image], { input: RECOVERY });
+  image = makeLuksImage(join(root, "disk.img"), 2, RECOVERY);
   assert.equal((await run(tpmCommand, "reset", "--owner-passphrase-file", "/owner")).status, 0);
 });
 after(async () => {

@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeSys } from "../../../runtime/host/node/sys.ts";
@@ -17,6 +17,7 @@ import { DISK_KEY_BYTES, DISK_KEY_SLOT, diskKeyPcrValues, sealDiskKey, unsealDis
 import { extendPcr4 } from "../../../runtime/measure/pcr4.ts";
 import { MODULE_PCR } from "../../../runtime/pid1/modules.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
+import { makeLuksImage } from "../../support/luks.ts";
 
 const sys = createNodeSys();
 const RECOVERY = "disk recovery passphrase";
@@ -40,13 +41,7 @@ async function boot(module = "ext4 module bytes"): Promise<void> {
 
 const withTpm = <T>(f: (tpm: Tpm) => Promise<T>) => sw.withTpm(f);
 
-function luksImage(version: 1 | 2): string {
-  const path = join(dir, `luks${version}.img`);
-  writeFileSync(path, "");
-  truncateSync(path, 32 * 1024 * 1024);
-  execFileSync("cryptsetup", ["luksFormat", "--batch-mode", "--type", `luks${version}`, "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", path], { input: RECOVERY });
-  return path;
-}
+const luksImage = (version: 1 | 2) => makeLuksImage(join(dir, `luks${version}.img`), version, RECOVERY);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "bootward-duk-"));

@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeSys } from "../../../runtime/host/node/sys.ts";
@@ -13,6 +13,7 @@ import { headerBackupName, LUKS_HEADER_PCR, luksHeaderText, measureLuksHeaders }
 import { buildKeyInitrd, defaultOverrides, keyCpio, KeyInitrdError, parseOverrides } from "../../../runtime/disk/key-initrd.ts";
 import { writeCpio } from "../../../lib/cpio.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
+import { makeLuksImage } from "../../support/luks.ts";
 
 const sys = createNodeSys();
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -21,13 +22,7 @@ let dir: string;
 let sw: Swtpm;
 const images: Record<1 | 2, string> = { 1: "", 2: "" };
 
-function luksImage(version: 1 | 2): string {
-  const path = join(dir, `luks${version}.img`);
-  writeFileSync(path, "");
-  truncateSync(path, 32 * 1024 * 1024);
-  execFileSync("cryptsetup", ["luksFormat", "--batch-mode", "--type", `luks${version}`, "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", path], { input: RECOVERY });
-  return path;
-}
+const luksImage = (version: 1 | 2) => makeLuksImage(join(dir, `luks${version}.img`), version, RECOVERY);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "bootward-luks-"));

@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openTpm } from "../../../tpm/index.ts";
@@ -23,6 +23,7 @@ import { luksHeaderText } from "../../../runtime/disk/headers.ts";
 import { DISK_KEY_SLOT, diskKeyPcrValues, sealDiskKey } from "../../../runtime/disk/key.ts";
 import { formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE } from "../../../runtime/disk/config.ts";
 import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
+import { makeLuksImage } from "../../support/luks.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 import { makeRoot } from "./fixture.ts";
 
@@ -48,10 +49,7 @@ before(async () => {
   state = join(dir, "tpm");
   mkdirSync(state);
   gpg = makeGpgHome();
-  image = join(dir, "disk.img");
-  writeFileSync(image, "");
-  truncateSync(image, 32 * 1024 * 1024);
-  execFileSync("cryptsetup", ["luksFormat", "--batch-mode", "--type", "luks2", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", image], { input: RECOVERY });
+  image = makeLuksImage(join(dir, "disk.img"), 2, RECOVERY);
   // Setup as the disk-key wizard will do it: key into slot 31, headers measured, sealed, lists written, /boot signed.
   const tpm = await powerOn();
   const key = sys.randomBytes(128);
