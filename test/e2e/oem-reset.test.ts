@@ -23,6 +23,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { base32Decode } from "../../runtime/attest/base32.ts";
 import { join } from "node:path";
 import type { QemuBoard } from "../../initrd/qemu/board.ts";
 import { answerDefaultsWithBackupDrive, BOARD, blankMachine, codesAround, defaultBootRefusesTheOs } from "./blank-machine.ts";
@@ -76,6 +77,13 @@ test(`${BOARD}: OEM reset from a blank machine: a stick plugged in at the backup
     await qemu.exited;
     await qemu.stop();
     assertNoSecretInClear("after the reset finished");
+    // The TOTP secret itself, raw and as the base32 text the QR screen showed, is on neither.
+    const rawTotp = Buffer.from(base32Decode(base32));
+    for (const image of [disk, usb]) {
+      const bytes = readFileSync(image);
+      assert.ok(!bytes.includes(rawTotp), `${image} holds the raw TOTP secret`);
+      assert.ok(!bytes.includes(base32) && !bytes.includes(typed[1]!), `${image} holds the TOTP secret in base32`);
+    }
 
     // cbfstool reads the keyring the wizard wrote into the board's flash.
     const rom = join(stateDir, "flash.rom");
