@@ -56,6 +56,11 @@ const moduleName = (path: string) => path.slice(path.lastIndexOf("/") + 1, -".ko
  */
 export async function loadMeasuredModules(sys: Sys, tpm: Tpm | null, names: string[], moduleDir: string, recordPath = MODULE_RECORD): Promise<ModuleLoad> {
   const result: ModuleLoad = { loaded: [], problems: [] };
+  if (names.length === 0) return result;
+  if (!sys.stat(`${moduleDir}/modules.dep`)) {
+    result.problems.push(`no kernel module was loaded: ${moduleDir}/modules.dep is missing (the initramfs was built for another kernel)`);
+    return result;
+  }
   const paths = modulePaths(sys.readText(`${moduleDir}/modules.dep`));
   const builtinList = sys.stat(`${moduleDir}/modules.builtin`) ? sys.readText(`${moduleDir}/modules.builtin`).split("\n") : [];
   const builtin = new Set(builtinList.filter((l) => l.endsWith(".ko")).map(moduleName));

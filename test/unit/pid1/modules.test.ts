@@ -71,6 +71,8 @@ test("a module the TPM cannot measure is not loaded; without a TPM modules load 
   assert.deepEqual(failed.loaded, []);
   assert.match(failed.problems[0]!, /^kernel module jbd2 was not loaded: it could not be measured into PCR 5/);
   assert.throws(() => readFileSync(join(dir, "insmod.log")), /ENOENT/, "insmod never ran");
+  const elsewhere = await loadMeasuredModules(sys, null, ["jbd2"], join(dir, "no-such-kernel"), join(dir, "r4.txt"));
+  assert.deepEqual(elsewhere.problems, [`no kernel module was loaded: ${join(dir, "no-such-kernel")}/modules.dep is missing (the initramfs was built for another kernel)`]);
   const none = await loadMeasuredModules(sys, null, ["jbd2"], mods, join(dir, "r3.txt"));
   assert.deepEqual(none.loaded, ["jbd2"]);
   assert.deepEqual(none.problems, ["no TPM: kernel modules were loaded without being measured into PCR 5"]);
