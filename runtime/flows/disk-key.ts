@@ -32,6 +32,7 @@ export async function diskKeyForBoot(ctx: FlowContext, v: VerifiedBoot): Promise
   }
   if (!config) return { kind: "none" };
   if (!ctx.tpm) return offerRecovery(ctx, `There is no TPM to release the disk unlock key (${ctx.tpmError ?? "none was opened"}).`);
+  if (config.volumeGroup !== null) return offerRecovery(ctx, `The disk unlock key's devices are in the LVM volume group ${config.volumeGroup}, which bootward cannot activate yet.`);
   const secretDir = resolvePath(ctx.root, SECRET_DIR);
   try {
     const checked = await measureKeyDevices(ctx.sys, ctx.tpm, config, secretDir);
