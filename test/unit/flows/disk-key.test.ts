@@ -146,3 +146,19 @@ test("a key-device list planted on /boot after signing is not believed: the sign
     execFileSync("mv", [`${list}.saved`, list]);
   }
 });
+
+test("devices in an LVM volume group (kexec_key_lvm.txt, signed): not activated yet, so the recovery boot is offered instead of a failed measurement", async () => {
+  const boot = join(root, "boot");
+  writeFileSync(join(boot, "kexec_key_lvm.txt"), "vg0\n");
+  const signer = await inMemorySigner(gpg.ownerSecret());
+  await signBoot(sys, { bootDir: boot, signer });
+  try {
+    const prompt = await defaultBoot([{ confirm: false }]);
+    assert.match(entries(prompt, "confirm")[0]!.text, /in the LVM volume group vg0, which bootward cannot activate yet/);
+    assert.equal(entries(prompt, "password").length, 0);
+    assert.equal(messages(prompt, PLAN).length, 0);
+  } finally {
+    rmSync(join(boot, "kexec_key_lvm.txt"));
+    await signBoot(sys, { bootDir: boot, signer });
+  }
+});
