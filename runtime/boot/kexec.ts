@@ -208,7 +208,14 @@ async function stage(sys: Sys, p: KexecPlan): Promise<void> {
 async function withKey(p: KexecPlan, load: string[], insertKey: (verifiedInitrd: string) => Promise<string>): Promise<string[]> {
   const at = p.entry.type === "linux" ? load.findIndex((a) => a.startsWith("--initrd=")) : -1;
   if (at < 0) throw new KexecError(`entry "${p.entry.name}" has no initrd to carry the disk unlock key; boot it with the disk recovery passphrase instead`);
-  const keyed = await insertKey(load[at]!.slice("--initrd=".length));
+  let keyed: string;
+  try {
+    keyed = await insertKey(load[at]!.slice("--initrd=".length));
+  } catch (error) {
+    // The flow gets a KexecError it can show, whatever failed while the initrd was built.
+    if (error instanceof KexecError) throw error;
+    throw new KexecError(`the disk unlock key could not be added to the initrd (${describeError(error)}); nothing was booted`);
+  }
   return load.map((a, i) => (i === at ? `--initrd=${keyed}` : a));
 }
 

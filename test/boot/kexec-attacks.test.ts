@@ -265,3 +265,18 @@ test("with a disk key, the key is added to the verified initrd copy before PCR 4
   assert.ok(!existsSync(keyed), "the keyed initrd was wiped before kexec -e");
   cleanup(boot);
 });
+
+test("a disk key that cannot be added to the initrd stops the boot with a KexecError, before PCR 4 moves", async () => {
+  const { boot, root, v, log } = await signedBootWithFakeKexec();
+  const p = plan(sys, v, {}, 1, join(root, "tmp", "kexec-boot"));
+  const pcr4 = () => withTpm(async (tpm) => (await tpm.pcrRead([4])).get(4)!);
+  const before = await pcr4();
+  const insertKey = async (): Promise<string> => {
+    throw new Error("no space left on the tmpfs");
+  };
+  await assert.rejects(withTpm((tpm) => executePlan(sys, p, tpm, { wipeSecrets: () => {}, insertKey })), (e: unknown) =>
+    e instanceof KexecError && /the disk unlock key could not be added to the initrd \(no space left on the tmpfs\); nothing was booted/.test(e.message) && !e.pcr4Extended);
+  assert.deepEqual(await pcr4(), before);
+  assert.ok(!existsSync(log), "kexec never ran");
+  cleanup(boot);
+});
