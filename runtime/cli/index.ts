@@ -15,7 +15,7 @@ interface CommandSpec {
 const commands: Record<string, CommandSpec> = {
   menu: {
     summary: "menu                      the boot flow from a shell",
-    load: async () => (await import("../flows/boot.ts")).menuCommand,
+    load: async () => (await import("./menus.ts")).menuCommand,
   },
   selftest: {
     summary: "selftest [--vectors DIR]  engine + libraries check",
@@ -51,7 +51,7 @@ const commands: Record<string, CommandSpec> = {
   },
   "oem-reset": {
     summary: "oem-reset                 OEM factory reset / re-ownership wizard",
-    load: async () => (await import("../flows/oem-reset/command.ts")).oemResetCommand,
+    load: async () => (await import("./menus.ts")).oemResetCommand,
   },
   cbfs: {
     summary: "cbfs list IMAGE | extract IMAGE NAME OUTFILE | add IMAGE NAME FILE [--type T] | remove IMAGE NAME",

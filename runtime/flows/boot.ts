@@ -1,8 +1,6 @@
 // The boot flow: open the TPM, measure, then gui-init's main menu until the user powers
 // off. As PID 1 it is the firmware's UI; `bootward menu` runs the same flow from a shell.
 import type { Sys } from "../host/sys.ts";
-import type { CommandContext } from "../cli/context.ts";
-import { UsageError } from "../cli/context.ts";
 import { openTpmDevice } from "../tpm.ts";
 import { readBoardConfig } from "../config/board.ts";
 import { describeError } from "../errors.ts";
@@ -102,13 +100,4 @@ export async function runBootFlow(ctx: FlowContext): Promise<PowerChoice> {
   ctx.ui.close();
   if (problem) ctx.sys.console.writeError(`${problem}\n`);
   return choice;
-}
-
-export async function menuCommand(args: string[], ctx: CommandContext): Promise<number> {
-  if (args.length > 0) throw new UsageError(`menu takes no arguments`);
-  const { createConsoleUi } = await import("./console-ui.ts");
-  const ui = createConsoleUi(ctx.sys);
-  const flows = await startFlows(ctx.sys, ui, { root: ctx.options.root, tpmPath: ctx.options.tpm, firmware: false });
-  await runBootFlow(flows);
-  return 0;
 }

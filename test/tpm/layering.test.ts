@@ -56,3 +56,14 @@ test("outside tpm/ nothing reaches a backend class or its command object: only t
   }
   assert.deepEqual(bad, []);
 });
+
+test("flows never import cli/ (cli imports flows, never the reverse)", () => {
+  const bad: string[] = [];
+  for (const f of files(join(root, "runtime/flows"))) {
+    for (const m of readFileSync(f, "utf8").matchAll(/\bfrom\s+"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)) {
+      const spec = m[1] ?? m[2]!;
+      if (spec.startsWith(".") && relative(join(root, "runtime/cli"), join(f, "..", spec)).split("/")[0] !== "..") bad.push(`${relative(root, f)}: ${spec}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
