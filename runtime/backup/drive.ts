@@ -4,6 +4,7 @@
 // public FAT filesystem with pubkey.asc. The secret key only ever reaches the drive inside
 // LUKS, and there still protected by its own passphrase.
 import { SysError, type Sys } from "../host/sys.ts";
+import { runTool } from "../platform/tool.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import { backupDriveLayout, PartitionError, readDosTable, type PartitionSpan, type PrivatePercent } from "./partition.ts";
@@ -60,10 +61,7 @@ export function driveLabel(drive: UsbDrive): string {
 }
 
 async function run(sys: Sys, argv: string[], what: string, input?: Uint8Array): Promise<void> {
-  const result = await sys.exec(argv, input ? { input } : {});
-  if (result.status === 0) return;
-  const why = decode(result.stderr).trim().split("\n").pop() || `exit status ${result.status}`;
-  throw new BackupDriveError(`${what} failed (${argv[0]}: ${why})`);
+  await runTool(sys, argv, what, (message) => new BackupDriveError(message), input);
 }
 
 function partitionDevice(drive: string, span: PartitionSpan): string {
