@@ -4,7 +4,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kernelImage, xzCompress } from "../initrd/image.ts";
+import { kernelImage } from "../initrd/image.ts";
+import { xzCompress } from "../initrd/compression.ts";
 import { startQemu } from "../initrd/qemu/board.ts";
 import { BENCH_TOOLS, ensureTools } from "../initrd/host-tools.ts";
 

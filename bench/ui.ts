@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bundle } from "../build/bundle.ts";
-import { xzCompress } from "../initrd/image.ts";
+import { xzCompress } from "../initrd/compression.ts";
 import { startSwtpmPty } from "../test/support/swtpm.ts";
 import { makeRoot } from "../test/unit/flows/fixture.ts";
 

@@ -165,9 +165,6 @@ export function initramfsEntries(boardName: string, init: Uint8Array, lock: Debi
   ];
 }
 
-// bench/ and the demo disk compress with it too, and import it from here.
-export { xzCompress } from "./compression.ts";
-
 export interface InitramfsOptions {
   board: string;
   bootwardBinary: string;

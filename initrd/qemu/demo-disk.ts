@@ -9,7 +9,8 @@ import { dirname, join } from "node:path";
 import { writeCpio, type CpioEntry } from "../../lib/cpio.ts";
 import { extractAll, readLock } from "../debian.ts";
 import { ensureTools, toolPath } from "../host-tools.ts";
-import { kernelImage, xzCompress } from "../image.ts";
+import { kernelImage } from "../image.ts";
+import { xzCompress } from "../compression.ts";
 import { buildDir } from "../../build/paths.ts";
 
 export class DemoDiskError extends Error {
