@@ -3,6 +3,7 @@
 // can implement the same face later.
 import * as openpgp from "openpgp";
 import { SignerError } from "./errors.ts";
+import { unlockSecretKey } from "./unlock.ts";
 
 export interface Signer {
   /** Fingerprint of the signing key, uppercase hex as GnuPG prints it. */
@@ -15,8 +16,8 @@ export interface Signer {
 
 export { SignerError };
 
-/** A signer over an armoured or binary secret key, unlocked with its passphrase when it has one. */
-export async function inMemorySigner(secretKey: Uint8Array | string, passphrase?: string): Promise<Signer> {
+/** A signer over an armoured or binary secret key, unlocked with its passphrase (bytes, never a string) when it has one. */
+export async function inMemorySigner(secretKey: Uint8Array | string, passphrase?: Uint8Array): Promise<Signer> {
   let key: openpgp.PrivateKey;
   try {
     const text = typeof secretKey === "string" ? secretKey : new TextDecoder().decode(secretKey.subarray(0, 64)).trimStart().startsWith("-----BEGIN ") ? new TextDecoder().decode(secretKey) : null;
@@ -25,12 +26,8 @@ export async function inMemorySigner(secretKey: Uint8Array | string, passphrase?
     throw new SignerError(`cannot read the secret key: ${(error as Error).message}; pass an OpenPGP secret key (gpg --export-secret-keys)`);
   }
   if (!key.isDecrypted()) {
-    if (passphrase === undefined) throw new SignerError("the secret key is protected by a passphrase; give the passphrase");
-    try {
-      key = await openpgp.decryptKey({ privateKey: key, passphrase });
-    } catch {
-      throw new SignerError("the passphrase does not unlock the secret key");
-    }
+    if (passphrase === undefined || passphrase.length === 0) throw new SignerError("the secret key is protected by a passphrase; give the passphrase");
+    key = await unlockSecretKey(key, passphrase);
   }
   return signerOf(key);
 }

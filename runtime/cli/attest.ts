@@ -1,6 +1,6 @@
 // `bootward totp`, `bootward hotp`, `bootward seal-totp` (DESIGN.md "The command line"),
 // and `bootward hotp-sim`, the simulated dongle for tests and the QEMU demo.
-import { UsageError, type CommandContext } from "./context.ts";
+import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../tpm.ts";
 import { readBoardConfig } from "../config/board.ts";
@@ -103,11 +103,7 @@ export async function sealTotpCommand(args: string[], ctx: CommandContext): Prom
   const f = flags(args, ["--owner-passphrase-file", "--board"], SEAL_USAGE);
   const board = f.get("--board") ?? readBoardConfig(ctx.sys, ctx.options.root).CONFIG_BOARD_NAME;
   const ownerFile = f.get("--owner-passphrase-file");
-  let owner: Uint8Array | undefined;
-  if (ownerFile !== undefined) {
-    owner = ctx.sys.readFile(resolvePath(ctx.options.root, ownerFile));
-    while (owner.length && (owner[owner.length - 1] === 0x0a || owner[owner.length - 1] === 0x0d)) owner = owner.subarray(0, owner.length - 1);
-  }
+  const owner = ownerFile === undefined ? undefined : readPassphraseFile(ctx, ownerFile);
   try {
     const r = await withTpm(ctx, "seal-totp", (tpm) => sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: owner, boardName: board, root: ctx.options.root }));
     if (!r) return 1;

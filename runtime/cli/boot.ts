@@ -1,6 +1,6 @@
 // `bootward boot list|verify|sign|kexec`: the /boot integrity tools of the recovery shell,
 // and the way host tests drive them against fixture trees (--root/--boot/--keyring).
-import { UsageError, type CommandContext } from "./context.ts";
+import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../tpm.ts";
 import { readBoardConfig } from "../config/board.ts";
@@ -104,8 +104,8 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     const p = parse(rest, ["--no-counter"], ["--key", "--passphrase-file", "--default"]);
     const keyFile = p.values.get("--key") ?? (() => { throw new UsageError("boot sign needs --key FILE (an OpenPGP secret key)"); })();
     const passFile = p.values.get("--passphrase-file");
-    const passphrase = passFile ? ctx.sys.readText(resolvePath(ctx.options.root, passFile)).replace(/\n$/, "") : undefined;
-    const signer = await inMemorySigner(ctx.sys.readFile(resolvePath(ctx.options.root, keyFile)), passphrase);
+    const passphrase = passFile ? readPassphraseFile(ctx, passFile) : undefined;
+    const signer = await inMemorySigner(ctx.sys.readFile(resolvePath(ctx.options.root, keyFile)), passphrase).finally(() => passphrase?.fill(0));
     const def = p.values.get("--default");
     if (def !== undefined && !/^[1-9][0-9]*$/.test(def)) throw new UsageError("--default takes a menu entry number (1, 2, …)");
     let result;

@@ -1,4 +1,5 @@
 import type { Sys } from "../host/sys.ts";
+import { resolvePath } from "../paths.ts";
 
 export interface GlobalOptions {
   /** Treat this directory as `/` (host tests on fixture trees). */
@@ -22,4 +23,15 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
+}
+
+/**
+ * A passphrase given as a file (--passphrase-file and kin), as bytes. Files written by echo
+ * end with a newline that Heads' prompts never include, so trailing CR/LF are dropped.
+ */
+export function readPassphraseFile(ctx: CommandContext, path: string): Uint8Array {
+  const bytes = ctx.sys.readFile(resolvePath(ctx.options.root, path));
+  let end = bytes.length;
+  while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
+  return bytes.subarray(0, end);
 }

@@ -1,6 +1,6 @@
 // `bootward disk …`: the disk unlock key from a shell (DESIGN.md "The command line"), over the
 // same modules the menus use. --devices takes block devices or, for tests, LUKS image files.
-import { UsageError, type CommandContext } from "./context.ts";
+import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../tpm.ts";
 import type { Tpm } from "../../tpm/index.ts";
@@ -37,11 +37,7 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
   const [action, ...rest] = args;
   const root = ctx.options.root;
   const boot = resolvePath(root, ctx.options.boot ?? "/boot");
-  const readSecret = (file: string) => {
-    const bytes = ctx.sys.readFile(resolvePath(root, file));
-    // A trailing newline from `echo` is not part of the passphrase.
-    return bytes.length > 0 && bytes[bytes.length - 1] === 0x0a ? bytes.slice(0, -1) : bytes;
-  };
+  const readSecret = (file: string) => readPassphraseFile(ctx, file);
   const devicesFrom = (list: string | undefined): KeyDevice[] | string[] =>
     list !== undefined ? list.split(",").filter((d) => d !== "") : parseKeyDevices(ctx.sys.readText(`${boot}/${KEY_DEVICES_FILE}`));
   const paths = (d: KeyDevice[] | string[]) => d.map((x) => (typeof x === "string" ? x : x.device));

@@ -1,6 +1,6 @@
 // `bootward tpm …`: what a recovery-shell operator needs from the TPM (Heads' tpmr), with
 // the output formats of DESIGN.md ("The command line").
-import { UsageError, type CommandContext } from "./context.ts";
+import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../tpm.ts";
 import { fromHex, toHex } from "../../tpm/bytes.ts";
@@ -92,12 +92,8 @@ function readArgFile(ctx: CommandContext, path: string): Uint8Array {
   return ctx.sys.readFile(resolvePath(ctx.options.root, path));
 }
 
-/** Passphrase files end with a newline when written by echo; Heads' prompts never include it. */
 function readPassphrase(ctx: CommandContext, path: string | undefined): Uint8Array | undefined {
-  if (path === undefined) return undefined;
-  let b = readArgFile(ctx, path);
-  while (b.length && (b[b.length - 1] === 0x0a || b[b.length - 1] === 0x0d)) b = b.subarray(0, b.length - 1);
-  return b;
+  return path === undefined ? undefined : readPassphraseFile(ctx, path);
 }
 
 export async function tpmCommand(args: string[], ctx: CommandContext): Promise<number> {

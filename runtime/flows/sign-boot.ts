@@ -35,8 +35,7 @@ async function unlock(ctx: FlowContext, label: string, read: (passphrase: Uint8A
   const passphrase = await prompt.password({ title: TITLE, label });
   if (passphrase === null) return null;
   try {
-    const text = new TextDecoder().decode(passphrase);
-    return await inMemorySigner(await read(passphrase), text === "" ? undefined : text);
+    return await inMemorySigner(await read(passphrase), passphrase.length === 0 ? undefined : passphrase);
   } catch (error) {
     if (!(error instanceof SignerError || error instanceof BackupDriveError || error instanceof SysError)) throw error;
     await prompt.message({ title: TITLE, text: `${describeError(error)}\n\nNothing was changed in /boot.`, tone: "error" });

@@ -121,8 +121,8 @@ test("custom answers: short, mismatched and valid passphrases; custom identity; 
   const copy = readFileSync(join(root, "media/privkey.sec"));
   assert.match(copy.toString(), /^-----BEGIN PGP PRIVATE KEY BLOCK-----/);
   await assert.rejects(inMemorySigner(copy), /protected by a passphrase/, "the copy is never in clear");
-  await assert.rejects(inMemorySigner(copy, "wrong horse"), /does not unlock/);
-  assert.equal((await inMemorySigner(copy, "correct horse")).fingerprint, key!.getFingerprint().toUpperCase());
+  await assert.rejects(inMemorySigner(copy, new TextEncoder().encode("wrong horse")), /does not unlock/);
+  assert.equal((await inMemorySigner(copy, new TextEncoder().encode("correct horse"))).fingerprint, key!.getFingerprint().toUpperCase());
   await rig.sw.withTpm(async (tpm) => {
     await tpm.nvDefine(0x01c0ffee, 8, { ownerPassphrase: "correct horse" });
     await tpm.nvUndefine(0x01c0ffee, "correct horse");

@@ -24,7 +24,7 @@ test("forget zeroes the key's private parameters where they lie and stops the si
 test("a signer unlocked from a protected key forgets its decrypted copy", async () => {
   const { privateKey } = await openpgp.generateKey({ type: "ecc", curve: "ed25519Legacy", userIDs: [{ name: "Locked" }], format: "object" });
   const locked = await openpgp.encryptKey({ privateKey, passphrase: "pass" });
-  const signer = await inMemorySigner(locked.armor(), "pass");
+  const signer = await inMemorySigner(locked.armor(), new TextEncoder().encode("pass"));
   await signer.signDetached(new Uint8Array(1));
   signer.forget();
   await assert.rejects(signer.signDetached(new Uint8Array(1)), SignerError);
