@@ -50,6 +50,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   flashrom: "flashrom",
   cryptsetup: "cryptsetup-bin",
   mtype: "mtools",
+  mcopy: "mtools",
   file: "file",
 };
 

@@ -29,10 +29,11 @@ import type { QemuBoard } from "../../initrd/qemu/board.ts";
 import { answerDefaultsWithBackupDrive, BOARD, blankMachine, codesAround, defaultBootRefusesTheOs } from "./blank-machine.ts";
 import { ensureTools, toolPath } from "../../initrd/host-tools.ts";
 import { INCOMPLETE_TITLE, NO_OWNER_TITLE, SIGNED_BEFORE_TITLE } from "../../runtime/flows/ownership.ts";
-import { fingerprints, inspectBackupDrive, secretsInClear } from "../support/backup-drive.ts";
+import { extFiles, fingerprints, inspectBackupDrive, secretsInClear } from "../support/backup-drive.ts";
+import { secretsFound } from "../support/secret-scan.ts";
 
 test(`${BOARD}: OEM reset from a blank machine: a stick plugged in at the backup question is offered; a power cut at the ROM write → "reset incomplete", starting again finishes it; after the restart the TOTP equals oathtool's, a changed /boot is refused, re-signed with the key from the backup drive, and kexecs`, { timeout: 2_400_000 }, async (t) => {
-  ensureTools(["oathtool", "cbfstool", "sfdisk", "cryptsetup", "mtype", "debugfs", "gpg"]);
+  ensureTools(["oathtool", "cbfstool", "sfdisk", "cryptsetup", "mtype", "mcopy", "debugfs", "gpg"]);
   const machine = await blankMachine("bootward-e2e-oem-");
   const { stateDir, main, disk, usb, boot } = machine;
   // The demo kernel happens to hold "12345678"; what counts is that no new copy appears.
@@ -101,6 +102,13 @@ test(`${BOARD}: OEM reset from a blank machine: a stick plugged in at the backup
     assert.equal(drive.opens("12345678"), true, "the signing key passphrase opens the encrypted partition");
     assert.equal(drive.opens("12345679"), false, "another passphrase does not");
     assert.deepEqual(fingerprints(drive.publicKey), romKey, "the public partition's pubkey.asc is the key in the ROM");
+    // File by file, as GnuPG reads them: no secret-key packet on /boot, none in the clear on the
+    // drive's public partition. The default passphrase is left to the counts above: the demo
+    // kernel happens to hold it.
+    const known = { passphrases: [], totp: [rawTotp] };
+    assert.deepEqual(secretsFound(extFiles(disk, join(stateDir, "boot-files")), { ...known, noSecretKeyAtAll: true }), []);
+    assert.ok(drive.publicFiles.some((f) => f.endsWith("pubkey.asc")), "the public partition's files were copied out for the scan");
+    assert.deepEqual(secretsFound(drive.publicFiles, known), []);
 
     // A kernel update, as the OS would make it: a new file in /boot.
     execFileSync(toolPath("debugfs"), ["-w", "-R", `write ${join(stateDir, "pubring.gpg")} vmlinuz-update`, disk], { stdio: "ignore" });

@@ -2,7 +2,7 @@
 // table, cryptsetup for the LUKS header and its passphrase (no device-mapper needed), mtools
 // for the public FAT partition. Each partition is copied out of the image first.
 import { execFileSync, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toolPath } from "../../initrd/host-tools.ts";
@@ -32,6 +32,8 @@ export interface BackupDriveView {
   opens(passphrase: string): boolean;
   /** pubkey.asc from the public partition. */
   publicKey: Buffer;
+  /** Every file of the public partition, copied out under workDir for a scan. */
+  publicFiles: string[];
 }
 
 export function inspectBackupDrive(image: string, workDir: string): BackupDriveView {
@@ -45,9 +47,13 @@ export function inspectBackupDrive(image: string, workDir: string): BackupDriveV
   const cryptsetup = toolPath("cryptsetup");
   const mtoolsHome = mkdtempSync(join(tmpdir(), "bootward-mtools-"));
   let publicKey: Buffer;
+  const publicDir = join(workDir, "backup-public");
   try {
     // mtools refuses a FAT image whose geometry it doubts unless told not to check.
-    publicKey = execFileSync(toolPath("mtype"), ["-i", fatFile, "::pubkey.asc"], { env: { ...process.env, HOME: mtoolsHome, MTOOLS_SKIP_CHECK: "1" } });
+    const env = { ...process.env, HOME: mtoolsHome, MTOOLS_SKIP_CHECK: "1" };
+    publicKey = execFileSync(toolPath("mtype"), ["-i", fatFile, "::pubkey.asc"], { env });
+    mkdirSync(publicDir, { recursive: true });
+    execFileSync(toolPath("mcopy"), ["-s", "-n", "-i", fatFile, "::/", publicDir], { env, stdio: "ignore" });
   } finally {
     rmSync(mtoolsHome, { recursive: true, force: true });
   }
@@ -56,7 +62,19 @@ export function inspectBackupDrive(image: string, workDir: string): BackupDriveV
     luksDump: execFileSync(cryptsetup, ["luksDump", luksFile], { encoding: "utf8" }),
     opens: (passphrase) => spawnSync(cryptsetup, ["open", "--test-passphrase", "--key-file", "-", luksFile], { input: passphrase }).status === 0,
     publicKey,
+    publicFiles: filesUnder(publicDir),
   };
+}
+
+/** Every file of an unpartitioned ext image (the demo disk's /boot), dumped under `into` with debugfs. */
+export function extFiles(image: string, into: string): string[] {
+  mkdirSync(into, { recursive: true });
+  execFileSync(toolPath("debugfs"), ["-R", `rdump / ${into}`, image], { stdio: "ignore" });
+  return filesUnder(into);
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
 /** Secrets the OEM reset must never write in the clear: an armoured secret key, the default passphrase. */
