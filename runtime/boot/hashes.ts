@@ -20,6 +20,9 @@ import { toHeadsLine } from "./entries/index.ts";
 import { sha256Files } from "./file-hashes.ts";
 import type { TreeNode } from "./walk.ts";
 
+/** The signed list that ties a set to the TPM rollback counter. */
+export const ROLLBACK_FILE = "kexec_rollback.txt";
+
 export class ListFormatError extends Error {
   override readonly name = "ListFormatError";
 }
@@ -116,7 +119,7 @@ export interface RollbackRecord {
 }
 
 export function parseRollback(text: string, tpm: CounterFormat = "2.0"): RollbackRecord {
-  const lines = parseHashLines(text, "kexec_rollback.txt");
+  const lines = parseHashLines(text, ROLLBACK_FILE);
   const pattern = tpm === "1.2" ? /^\/tmp\/counter-([0-9]{1,10})$/ : /^\/tmp\/counter-([0-9a-f]{1,8})$/;
   const m = lines.length === 1 ? pattern.exec(lines[0]!.path) : null;
   if (!m) throw new ListFormatError("kexec_rollback.txt is not one `<sha256>  /tmp/counter-<id>` line");

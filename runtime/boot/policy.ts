@@ -2,6 +2,7 @@
 // the menus and for `bootward boot verify`.
 import type { Config } from "../config/parse.ts";
 import type { Sys } from "../host/sys.ts";
+import { ROLLBACK_FILE } from "./hashes.ts";
 
 export interface VerifyPolicy {
   ignoreRollback: boolean;
@@ -20,7 +21,7 @@ export function verifyPolicy(sys: Sys, config: Config, bootDir: string): VerifyP
     ignoreRollback,
     requireRollback,
     requireDefault: yes(config, "CONFIG_BOOT_REQ_HASH"),
-    needsTpm: !ignoreRollback && (requireRollback || sys.stat(`${bootDir}/kexec_rollback.txt`) !== null),
+    needsTpm: !ignoreRollback && (requireRollback || sys.stat(`${bootDir}/${ROLLBACK_FILE}`) !== null),
   };
 }
 

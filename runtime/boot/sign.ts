@@ -14,13 +14,13 @@
 // Each rename is atomic on its own; resumeSwitch() is idempotent, so a cut during it is
 // finished by running it again (`bootward boot sign` and the boot flow call it first).
 import type { Sys } from "../host/sys.ts";
-import type { Secret, Tpm } from "../../tpm/index.ts";
+import { TpmError, type Secret, type Tpm } from "../../tpm/index.ts";
 import type { Signer } from "../../gpg/sign.ts";
 import { parseHeadsLine } from "./entries/index.ts";
 import { byteOrder } from "./names.ts";
 import { walkBoot } from "./walk.ts";
 import { isSignedListName, readSignedLists, signedStream, SIGNATURE_FILE } from "./signed-set.ts";
-import { counterId, defaultFileName, formatDefault, formatHashLines, formatRollback, formatTree, hashEntry, hashTree, parseRollback, rollbackMatches } from "./hashes.ts";
+import { counterId, defaultFileName, ROLLBACK_FILE, formatDefault, formatHashLines, formatRollback, formatTree, hashEntry, hashTree, parseRollback, rollbackMatches } from "./hashes.ts";
 import { scanMenu } from "./menu.ts";
 
 export const STAGING_DIR = "kexec.staging";
@@ -83,11 +83,11 @@ export async function signBoot(sys: Sys, opts: SignBootOptions): Promise<SignRes
 
   let counter: SignResult["counter"] = null;
   if (opts.tpm) {
-    const oldRollback = old.get("kexec_rollback.txt");
+    const oldRollback = old.get(ROLLBACK_FILE);
     const id = oldRollback ? parseRollback(new TextDecoder().decode(oldRollback), opts.tpm.version).id : await opts.tpm.counterCreate(opts.ownerPassphrase !== undefined ? { ownerPassphrase: opts.ownerPassphrase } : {});
-    const current = oldRollback ? await opts.tpm.counterRead(id) : await opts.tpm.counterIncrement(id);
+    const current = oldRollback ? await readNamedCounter(opts.tpm, id) : await opts.tpm.counterIncrement(id);
     counter = { id, name: counterId(id, opts.tpm.version), value: current + 1n };
-    lists.set("kexec_rollback.txt", enc(formatRollback(id, counter.value, opts.tpm.version)));
+    lists.set(ROLLBACK_FILE, enc(formatRollback(id, counter.value, opts.tpm.version)));
   }
 
   const staging = `${bootDir}/${STAGING_DIR}`;
@@ -107,6 +107,19 @@ export async function signBoot(sys: Sys, opts: SignBootOptions): Promise<SignRes
   }
   await resumeSwitch(sys, bootDir, opts.tpm);
   return { files: [...lists.keys(), SIGNATURE_FILE].sort(byteOrder), counter };
+}
+
+/** The counter an existing kexec_rollback.txt names; gone from the TPM means reset or swapped (Heads' preflight refuses too). */
+async function readNamedCounter(tpm: Tpm, id: number): Promise<bigint> {
+  try {
+    return await tpm.counterRead(id);
+  } catch (error) {
+    if (!(error instanceof TpmError)) throw error;
+    throw new BootSignError(
+      `the TPM cannot read rollback counter ${counterId(id, tpm.version)}, which /boot/${ROLLBACK_FILE} names (${error.message}): the TPM was reset or swapped. ` +
+        "If you reset it yourself, use Options → TPM/TOTP/HOTP Options → Reset the TPM with /boot present (it removes the stale file so that signing starts a new counter); otherwise treat the machine as tampered with.",
+    );
+  }
 }
 
 function removeTree(sys: Sys, path: string): void {
@@ -137,10 +150,10 @@ export async function resumeSwitch(sys: Sys, bootDir: string, tpm?: Tpm): Promis
   const names = new Set(manifest);
   // Lists already moved by an earlier, interrupted run live in /boot now.
   const where = (name: string) => (sys.stat(`${staging}/${name}`) ? `${staging}/${name}` : `${bootDir}/${name}`);
-  if (names.has("kexec_rollback.txt")) {
+  if (names.has(ROLLBACK_FILE)) {
     // Without the TPM we cannot tell whether the commit point was passed: leave both sets alone.
     if (!tpm) throw new BootSignError("an interrupted signing of /boot is pending and needs the TPM counter to be finished; run bootward boot sign with the TPM present");
-    const record = parseRollback(sys.readText(where("kexec_rollback.txt")), tpm.version);
+    const record = parseRollback(sys.readText(where(ROLLBACK_FILE)), tpm.version);
     if (!rollbackMatches(record, await tpm.counterRead(record.id), tpm.version)) {
       removeTree(sys, staging);
       return "discarded";

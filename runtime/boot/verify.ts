@@ -10,7 +10,7 @@ import { SignatureError, verifyDetached } from "../../gpg/verify.ts";
 import { byteOrder } from "./names.ts";
 import { walkBoot, type TreeNode } from "./walk.ts";
 import { readSignedLists, signedStream, SIGNATURE_FILE } from "./signed-set.ts";
-import { counterId, entryFiles, parseHashLines, parseRollback, parseTree, rollbackMatches, type HashLine } from "./hashes.ts";
+import { counterId, entryFiles, ROLLBACK_FILE, parseHashLines, parseRollback, parseTree, rollbackMatches, type HashLine } from "./hashes.ts";
 import { sha256Files } from "./file-hashes.ts";
 import { BootConfigChangedError, scanMenu } from "./menu.ts";
 import { verifierToken, VerifiedBoot } from "./verified.ts";
@@ -120,7 +120,7 @@ export async function verifyBoot(sys: Sys, opts: VerifyBootOptions): Promise<Ver
 
   // 3. Rollback: the signed set must name the counter's current value.
   let counter: bigint | null = null;
-  const rollbackText = text(lists.get("kexec_rollback.txt"));
+  const rollbackText = text(lists.get(ROLLBACK_FILE));
   if (!opts.ignoreRollback) {
     if (rollbackText === undefined) {
       if (opts.requireRollback) throw new BootVerifyError("rollback", "kexec_rollback.txt is missing and CONFIG_BOOT_REQ_ROLLBACK=y");

@@ -9,6 +9,7 @@
 import type { MenuItem, Tone } from "../../ui/prompt.ts";
 import { mountBoot } from "../boot/device.ts";
 import { SIGNATURE_FILE } from "../boot/signed-set.ts";
+import { ROLLBACK_FILE } from "../boot/hashes.ts";
 import { readOwnerEvidence, romKeyring, verdict, type OwnerEvidence, type Verdict } from "../ownership/evidence.ts";
 import { resolvePath } from "../paths.ts";
 import type { FlowContext } from "./context.ts";
@@ -28,7 +29,6 @@ export const OWNERSHIP_TITLES = [NO_OWNER_TITLE, INCOMPLETE_TITLE, SIGNED_BEFORE
 
 /** The signed set's files, named when missing; the rollback file only when the TPM holds a counter for it. */
 const HASH_LIST = "kexec_hashes.txt";
-const ROLLBACK_FILE = "kexec_rollback.txt";
 
 /** What /boot shows. No signature covers any of it, so it only ever changes words. */
 interface BootLook {

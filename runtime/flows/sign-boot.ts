@@ -3,7 +3,7 @@
 // an exported OpenPGP secret key file the user points at, held in memory only while signing.
 import type { MenuItem } from "../../ui/prompt.ts";
 import { inMemorySigner, SignerError, type Signer } from "../../gpg/sign.ts";
-import { scanMenu, signBoot, walkBoot } from "../boot/index.ts";
+import { ROLLBACK_FILE, scanMenu, signBoot, walkBoot } from "../boot/index.ts";
 import { withWritableBoot } from "../boot/device.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
@@ -105,7 +105,7 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
     if (!signer) return;
     // The first signed set on this TPM creates the rollback counter, which takes the owner's authorization.
     let ownerPassphrase: Uint8Array | null = null;
-    if (ctx.tpm && !ctx.sys.stat(`${bootDir}/kexec_rollback.txt`)) {
+    if (ctx.tpm && !ctx.sys.stat(`${bootDir}/${ROLLBACK_FILE}`)) {
       ownerPassphrase = await prompt.password({ title: TITLE, label: "TPM owner passphrase, to create the rollback counter (empty if the TPM has no owner)" });
       if (ownerPassphrase === null) {
         signer.forget();

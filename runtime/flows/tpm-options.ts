@@ -12,6 +12,9 @@ import { timeTroubleshooting } from "./clock.ts";
 import { enrol } from "./enrol.ts";
 import { resetTpmAsking } from "./tpm-reset.ts";
 import { askNewPassphrase } from "./new-passphrase.ts";
+import { isBootProblem } from "./boot-problems.ts";
+import { resolvePath } from "../paths.ts";
+import { ROLLBACK_FILE } from "../boot/index.ts";
 
 type TpmChoice = "generate" | "reset" | "troubleshoot" | "back";
 
@@ -170,8 +173,26 @@ export async function resetTpm(ctx: FlowContext): Promise<boolean> {
       return false;
     }
     markAttestationChanged(ctx);
+    await forgetRollbackFile(ctx);
     return await generateSecret(ctx, { ownerPassphrase: owner, afterReset: true });
   } finally {
     owner.fill(0);
+  }
+}
+
+/**
+ * The counter /boot/kexec_rollback.txt names went with the reset. As Heads' reset_tpm, the
+ * file goes too, so the next "Update checksums and sign" creates a new counter instead of
+ * failing to read the old one. Without a /boot there is nothing to forget: the signing flow
+ * says what to do should the file turn up later.
+ */
+async function forgetRollbackFile(ctx: FlowContext): Promise<void> {
+  try {
+    await onWritableBoot(ctx.sys, ctx.config, ctx.firmware, ctx.root, async () => {
+      const file = `${resolvePath(ctx.root, "/boot")}/${ROLLBACK_FILE}`;
+      if (ctx.sys.stat(file)) ctx.sys.remove(file);
+    });
+  } catch (error) {
+    if (!isBootProblem(error)) throw error;
   }
 }

@@ -7,13 +7,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { join } from "node:path";
-import { signBoot } from "../../runtime/boot/index.ts";
+import { BootSignError, ROLLBACK_FILE, signBoot, verifyBoot } from "../../runtime/boot/index.ts";
+import { readKeyring } from "../../gpg/verify.ts";
 import { makeBoot } from "../boot/support.ts";
 import { makeDemoKey } from "../support/signed-demo-boot.ts";
-import { Board, OWNER, STOCK, TAMPERED7 } from "./support/board.ts";
+import { Board, OWNER, STOCK, TAMPERED7, text } from "./support/board.ts";
 import { BOARD_CONFIG, entries, headerAt, MAIN, run, sys, T } from "./support/flows.ts";
 
 const oathtool = (b32: string) => execFileSync("oathtool", ["--totp", "-b", `--now=@${T / 1000}`, b32], { encoding: "utf8" }).trim();
@@ -119,6 +120,36 @@ for (const version of ["2.0", "1.2"] as const) {
       const main = headerAt(p, MAIN);
       assert.equal(main.integrity, "ok");
       assert.deepEqual(main.totp, { code: oathtool(fresh), expiresAt: Math.ceil((T + 1) / 30000) * 30000 });
+    });
+
+    test("Reset the TPM on a /boot signed with a rollback counter: the stale kexec_rollback.txt goes, the next signing starts a new counter that verifies", async () => {
+      const bootDir = join(board.root, "boot");
+      const fixture = makeBoot();
+      rmSync(bootDir, { recursive: true, force: true });
+      cpSync(fixture, bootDir, { recursive: true });
+      rmSync(dirname(fixture), { recursive: true, force: true });
+      const key = await makeDemoKey("Owner");
+      mkdirSync(join(board.root, ".gnupg"), { recursive: true });
+      writeFileSync(join(board.root, ".gnupg/pubring.asc"), key.publicArmored);
+      const first = await board.with((tpm) => signBoot(sys, { bootDir, signer: key.signer, tpm, ownerPassphrase: text(OWNER) }));
+      assert.ok(first.counter, "signed with a rollback counter");
+      const stale = readFileSync(join(bootDir, ROLLBACK_FILE));
+      // The firmware the previous test sealed to: the main menu comes first, no failure menu.
+      await board.boot(TAMPERED7);
+      await run(board, [{ menu: "o" }, { menu: "t" }, { menu: "r" }, { confirm: true }, { password: OWNER }, { password: OWNER }, { menu: "c" }, { menu: "m" }, { menu: "r" }, { menu: "p" }]);
+      assert.equal(existsSync(join(bootDir, ROLLBACK_FILE)), false, "the reset removed the file naming the cleared counter");
+      // Put back, the stale file makes signing stop with the way out, not a raw TPM error.
+      writeFileSync(join(bootDir, ROLLBACK_FILE), stale);
+      await assert.rejects(
+        board.with((tpm) => signBoot(sys, { bootDir, signer: key.signer, tpm, ownerPassphrase: text(OWNER) })),
+        (e: unknown) => e instanceof BootSignError && /cannot read rollback counter .* the TPM was reset or swapped/.test(e.message) && /Reset the TPM with \/boot present/.test(e.message),
+      );
+      rmSync(join(bootDir, ROLLBACK_FILE));
+      const second = await board.with((tpm) => signBoot(sys, { bootDir, signer: key.signer, tpm, ownerPassphrase: text(OWNER) }));
+      assert.ok(second.counter);
+      const keys = await readKeyring(key.publicArmored);
+      const verified = await board.with((tpm) => verifyBoot(sys, { bootDir, keys, tpm, date: new Date(T) }));
+      assert.equal(verified.counter, second.counter.value);
     });
   });
 }
