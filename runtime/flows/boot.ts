@@ -17,10 +17,8 @@ import { liveTotpUi } from "./live-totp.ts";
 import { attestationAtStartup } from "./totp-failure.ts";
 import { mainMenu } from "./main-menu.ts";
 import { ownershipAtStartup, type OwnershipOutcome } from "./ownership.ts";
-import { measureBoot } from "./measurement.ts";
 import { prepareForPowerChange, type PowerChoice } from "./power.ts";
 
-export { SKELETON_MEASUREMENT, SKELETON_PCR } from "./measurement.ts";
 
 export interface BootFlowOptions {
   root: string;
@@ -65,7 +63,6 @@ export async function startFlows(sys: Sys, ui: FlowUi, options: BootFlowOptions)
   };
   try {
     ctx.tpm = await (options.openTpm ? options.openTpm() : openTpmDevice(sys, options.tpmPath));
-    await measureBoot(ctx.tpm);
   } catch (error) {
     ctx.tpmError = describeError(error);
   }

@@ -1,14 +1,13 @@
 // System Info: what Heads' "s" shows (board, firmware, memory, disks) plus the TPM and the
-// PCRs a user compares against a known-good machine, PCR 16 included (the boot measurement).
+// PCRs a user compares against a known-good machine.
 import type { Sys } from "../host/sys.ts";
 import { resolvePath } from "../paths.ts";
 import { toHex } from "../../tpm/bytes.ts";
 import { describeError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { boardName, type FlowContext } from "./context.ts";
-import { SKELETON_PCR } from "./measurement.ts";
 
-export const INFO_PCRS = [0, 1, 2, 3, 4, 5, 6, 7, SKELETON_PCR];
+export const INFO_PCRS = [0, 1, 2, 3, 4, 5, 6, 7];
 
 /** Binary units, one decimal below 10 (Heads prints GB from /proc/meminfo the same rough way). */
 export function formatBytes(bytes: number): string {

@@ -4,7 +4,6 @@
 // leaves no process behind.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +11,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { kernelImage } from "../../initrd/image.ts";
 import { processAlive, startQemu } from "../../initrd/qemu/board.ts";
 import { getBoard } from "../../initrd/boards.ts";
-import { SKELETON_MEASUREMENT, SKELETON_PCR } from "../../runtime/flows/boot.ts";
 import { colourCount, encodePng, parsePpm } from "./ui-png.ts";
 import { skipOwnershipOffer } from "./ownership-offer.ts";
 
@@ -20,19 +18,13 @@ const repo = new URL("../../", import.meta.url).pathname;
 const dist = join(repo, "dist");
 const artifacts = join(repo, "test-artifacts");
 
-/** What PCR 16 holds after one extend of H(text) from its reset value of zeros. */
-function expectedPcr16(algorithm: "sha256" | "sha1", size: number): string {
-  const digest = createHash(algorithm).update(SKELETON_MEASUREMENT).digest();
-  return createHash(algorithm).update(Buffer.alloc(size)).update(digest).digest("hex");
-}
-
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 for (const [board, version, algorithm, size] of [
   ["qemu-tpm2", "2.0", "sha256", 32],
   ["qemu-tpm1", "1.2", "sha1", 20],
 ] as const) {
-  test(`${board}: bootward is /init; main menu, System Info with TPM ${version} and PCR ${SKELETON_PCR}, tty1 drawn, p powers off cleanly`, { timeout: 300_000 }, async () => {
+  test(`${board}: bootward is /init; main menu, System Info with TPM ${version} and PCRs 0-7, tty1 drawn, p powers off cleanly`, { timeout: 300_000 }, async () => {
     const stateDir = mkdtempSync(join(tmpdir(), `bootward-e2e-${board}-`));
     const kernel = await kernelImage();
     const name = getBoard(board).config.find(([k]) => k === "CONFIG_BOARD_NAME")![1];
@@ -59,8 +51,6 @@ for (const [board, version, algorithm, size] of [
       for (let pcr = 0; pcr <= 7; pcr++) {
         await qemu.waitFor(new RegExp(`PCR +${pcr}: [0-9a-f]{${size * 2}}`), 60_000);
       }
-      const shown = await qemu.waitFor(new RegExp(`PCR ${SKELETON_PCR}: ([0-9a-f]{${size * 2}})`), 60_000);
-      assert.equal(shown[1], expectedPcr16(algorithm, size));
       await qemu.waitFor(/Press Enter to continue/, 60_000);
       qemu.send("\r");
       await qemu.waitFor(/Boot Menu/, 60_000);
