@@ -1,5 +1,4 @@
-// `bootward totp`, `bootward hotp`, `bootward seal-totp` (DESIGN.md "The command line"),
-// and `bootward hotp-sim`, the simulated dongle for tests and the QEMU demo.
+// `bootward totp`, `bootward hotp`, `bootward seal-totp` (DESIGN.md "The command line").
 import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../tpm.ts";
@@ -8,7 +7,6 @@ import { TpmError, type Tpm } from "../../tpm/index.ts";
 import { hotpCode, totpCode } from "../attest/otp.ts";
 import { unsealTotp } from "../attest/unseal.ts";
 import { sealNewTotpSecret } from "../attest/seal.ts";
-import { simulateHotpVerification, SIM_DEFAULT_STATE, SIM_STATE_ENV } from "../attest/hotp/simulator.ts";
 import { encodeQr } from "../../ui/qr/encode.ts";
 import { qrToHalfBlocks } from "../../ui/qr/half-blocks.ts";
 
@@ -121,12 +119,4 @@ export async function sealTotpCommand(args: string[], ctx: CommandContext): Prom
   } finally {
     owner?.fill(0);
   }
-}
-
-/** The simulated dongle: hotp_verification's contract; state file from $BOOTWARD_HOTP_SIM_STATE. */
-export async function hotpSimCommand(args: string[], ctx: CommandContext): Promise<number> {
-  const state = resolvePath(ctx.options.root, ctx.sys.env(SIM_STATE_ENV) ?? SIM_DEFAULT_STATE);
-  const r = simulateHotpVerification(args, ctx.sys, state);
-  if (r.out) (r.status === 0 ? ctx.out : ctx.err)(r.out);
-  return r.status;
 }

@@ -45,10 +45,6 @@ const commands: Record<string, CommandSpec> = {
     summary: "disk seal --devices … | unseal --out F | initrd OS_INITRD OUT | measure   the disk unlock key",
     load: async () => (await import("./disk.ts")).diskCommand,
   },
-  "hotp-sim": {
-    summary: "hotp-sim info|check CODE|set B32 PIN [N]   SIMULATED dongle (tests, QEMU demo)",
-    load: async () => (await import("./attest.ts")).hotpSimCommand,
-  },
   "oem-reset": {
     summary: "oem-reset                 OEM factory reset / re-ownership wizard",
     load: async () => (await import("./menus.ts")).oemResetCommand,

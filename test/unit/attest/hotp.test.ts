@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { HotpVerificationDongle } from "../../../runtime/attest/hotp/dongle.ts";
-import { freshSimState, SIM_STATE_ENV } from "../../../runtime/attest/hotp/simulator.ts";
+import { freshSimState, SIM_STATE_ENV } from "../../attest/support/hotp-simulator.ts";
 import { programDongle, verifyWithDongle } from "../../../runtime/attest/hotp.ts";
 import { HotpCounterError, readHotpCounter } from "../../../runtime/attest/hotp/counter-file.ts";
 import { hotpCode } from "../../../runtime/attest/otp.ts";

@@ -1,12 +1,12 @@
-// A SIMULATED HOTP dongle, for tests and the QEMU demo only: no real dongle can be plugged
-// into these machines. It honours hotp_verification's command line (info, id, version,
+// A SIMULATED HOTP dongle, for tests only: no real dongle can be plugged into these
+// machines, so this mock stands in for one. It lives outside the firmware binary. It honours hotp_verification's command line (info, id, version,
 // check <code>, set <base32> <adminPIN> [counter]) and exit codes, and keeps its state
 // (secret, expected counter, Admin PIN and its retry counter) in a JSON file. It protects
 // nothing: anyone who can read the file has the secret.
-import type { Sys } from "../../host/sys.ts";
-import { base32Decode, base32Encode, Base32Error } from "../base32.ts";
-import { hotpCode } from "../otp.ts";
-import { EXIT } from "./dongle.ts";
+import type { Sys } from "../../../runtime/host/sys.ts";
+import { base32Decode, base32Encode, Base32Error } from "../../../runtime/attest/base32.ts";
+import { hotpCode } from "../../../runtime/attest/otp.ts";
+import { EXIT } from "../../../runtime/attest/hotp/dongle.ts";
 
 export const SIM_STATE_ENV = "BOOTWARD_HOTP_SIM_STATE";
 export const SIM_DEFAULT_STATE = "/tmp/hotp-sim.json";
