@@ -6,6 +6,7 @@
 import * as openpgp from "openpgp";
 import { sha1 } from "@noble/hashes/legacy";
 import { sha224, sha256, sha384, sha512 } from "@noble/hashes/sha2";
+import { joinBytes } from "../lib/bytes.ts";
 import { SignerError } from "./errors.ts";
 
 /** The S2K specifier of a key packet as openpgp 6 holds it (its type declarations omit it). */
@@ -45,9 +46,7 @@ export function stringToKey(s2k: S2K, passphrase: Uint8Array, size: number): Uin
   const hash = HASHES.get(s2k.algorithm);
   if (!hash) throw new SignerError(`the secret key is protected with S2K hash ${s2k.algorithm}, which bootward does not support; export it again with GnuPG 2.2 defaults`);
   const salt = s2k.type === "simple" ? new Uint8Array(0) : s2k.salt ?? new Uint8Array(0);
-  const data = new Uint8Array(salt.length + passphrase.length);
-  data.set(salt);
-  data.set(passphrase, salt.length);
+  const data = joinBytes([salt, passphrase]);
   const count = s2k.type === "iterated" ? Math.max(s2k.getCount(), data.length) : data.length;
   const repeated = new Uint8Array(Math.max(1, Math.floor(CHUNK / Math.max(1, data.length))) * data.length);
   for (let at = 0; at < repeated.length; at += data.length) repeated.set(data, at);

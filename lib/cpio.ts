@@ -1,6 +1,7 @@
 // A newc ("070701") cpio writer whose output depends only on the entries given: the kernel
 // unpacks this format as the initramfs, and reproducible builds need the same bytes from the
 // same tree whatever the host's clock, umask, user or directory listing order.
+import { joinBytes } from "./bytes.ts";
 
 export type CpioEntry =
   | { type: "file"; path: string; mode: number; data: Uint8Array }
@@ -103,11 +104,7 @@ function header(ino: number, rec: Member, nlink: number, nameSize: number): stri
 export function writeCpio(entries: CpioEntry[]): Uint8Array {
   const records = toRecords(entries);
   const chunks: Uint8Array[] = [];
-  let total = 0;
-  const push = (bytes: Uint8Array) => {
-    chunks.push(bytes);
-    total += bytes.length;
-  };
+  const push = (bytes: Uint8Array) => chunks.push(bytes);
   const member = (ino: number, rec: Member) => {
     const name = encoder.encode(rec.path + "\0");
     const isDir = (rec.mode & 0o170000) === S_IFDIR;
@@ -120,11 +117,5 @@ export function writeCpio(entries: CpioEntry[]): Uint8Array {
   };
   records.forEach((rec, i) => member(i + 1, rec));
   member(0, { path: TRAILER, mode: 0, data: new Uint8Array(0) });
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return joinBytes(chunks);
 }

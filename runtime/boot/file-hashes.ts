@@ -2,7 +2,7 @@
 // inside the binary on the firmware (no busybox process per batch, no output to parse), with
 // node:crypto on a host. JS never hashes the bulk of /boot.
 import { SysError, type Sys } from "../host/sys.ts";
-import { toHex } from "../../tpm/bytes.ts";
+import { toHex } from "../../lib/bytes.ts";
 
 export class FileHashError extends Error {
   override readonly name = "FileHashError";

@@ -14,7 +14,7 @@
 // It equals Heads' output whenever the filesystem returns sorted names, and Heads accepts it.
 import type { Sys } from "../host/sys.ts";
 import { sha256 } from "../../tpm/crypto/hash.ts";
-import { toHex } from "../../tpm/bytes.ts";
+import { toHex } from "../../lib/bytes.ts";
 import type { BootEntry } from "./entries/index.ts";
 import { toHeadsLine } from "./entries/index.ts";
 import { sha256Files } from "./file-hashes.ts";

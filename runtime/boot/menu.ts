@@ -4,7 +4,7 @@ import type { Sys } from "../host/sys.ts";
 import { headsMenu, LIMITS, parseHeadsLine, scanBootEntries, toHeadsLine, type BootEntry, type BootFile } from "./entries/index.ts";
 import type { TreeNode } from "./walk.ts";
 import { sha256 } from "../../tpm/crypto/hash.ts";
-import { toHex } from "../../tpm/bytes.ts";
+import { toHex } from "../../lib/bytes.ts";
 
 /** A config file's bytes, read for parsing, are not the bytes that were hashed. */
 export class BootConfigChangedError extends Error {

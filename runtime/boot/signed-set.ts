@@ -4,7 +4,7 @@
 // verified are the very bytes parsed afterwards (no window to swap a file in between).
 import type { Sys } from "../host/sys.ts";
 import { sha256 } from "../../tpm/crypto/hash.ts";
-import { toHex } from "../../tpm/bytes.ts";
+import { toHex } from "../../lib/bytes.ts";
 import { byteOrder, checkName } from "./names.ts";
 
 export const SIGNATURE_FILE = "kexec.sig";

@@ -3,7 +3,7 @@
 import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../tpm.ts";
-import { fromHex, toHex } from "../../tpm/bytes.ts";
+import { fromHex, toHex } from "../../lib/bytes.ts";
 import { TpmError, type Tpm } from "../../tpm/index.ts";
 import { parseEventLog } from "../../tpm/eventlog/parse.ts";
 import { explain, formatEvent } from "../../tpm/eventlog/replay.ts";

@@ -6,7 +6,7 @@
 import type { ExecResult, Sys } from "../host/sys.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
-import { toHex } from "../../tpm/bytes.ts";
+import { toHex } from "../../lib/bytes.ts";
 import { FlashError, type FlashDevice } from "./face.ts";
 
 /** Characters of Heads' values (programmer names, param=value lists, paths); no quote, glob, $, ; or |. */

@@ -1,7 +1,7 @@
 // A new passphrase is typed twice before anything is changed with it: a typo in a passphrase
 // nobody can see would lock the owner out of the TPM or the key.
 import type { Prompt } from "../../ui/prompt.ts";
-import { equalBytes } from "../../tpm/bytes.ts";
+import { equalBytes } from "../../lib/bytes.ts";
 
 export interface NewPassphraseOptions {
   title: string;

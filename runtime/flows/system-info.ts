@@ -2,7 +2,7 @@
 // PCRs a user compares against a known-good machine.
 import type { Sys } from "../host/sys.ts";
 import { resolvePath } from "../paths.ts";
-import { toHex } from "../../tpm/bytes.ts";
+import { toHex } from "../../lib/bytes.ts";
 import { describeError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { boardName, type FlowContext } from "./context.ts";

@@ -1,7 +1,7 @@
 // PCR 4 is the boot runtime's: extending it (recovery shell, USB boot, forced boot) moves
 // it off the value the TOTP secret is sealed to, so no code can be shown for the rest of
 // this boot: whatever the user does next, the firmware can no longer vouch for itself.
-import { equalBytes } from "../../tpm/bytes.ts";
+import { equalBytes } from "../../lib/bytes.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import { extendPcr, measurement, type PcrHash } from "../../tpm/tpm2/policy.ts";
 

@@ -7,7 +7,7 @@ import type { EventLog } from "../../tpm/eventlog/parse.ts";
 import { replay } from "../../tpm/eventlog/replay.ts";
 import { extendPcr, type PcrHash } from "../../tpm/tpm2/policy.ts";
 import { sha1, sha256 } from "../../tpm/crypto/hash.ts";
-import { utf8 } from "../../tpm/bytes.ts";
+import { utf8 } from "../../lib/bytes.ts";
 import { userFiles, type UserFile } from "../flash/user-files.ts";
 import type { FlashDevice } from "../flash/device.ts";
 import { resolvePath } from "../paths.ts";

@@ -5,7 +5,7 @@
 // record kept in tmpfs lets a failure screen name the module when PCR 5 differs.
 import type { Sys } from "../host/sys.ts";
 import type { Tpm } from "../../tpm/index.ts";
-import { fromHex } from "../../tpm/bytes.ts";
+import { fromHex } from "../../lib/bytes.ts";
 import { FileHashError, sha256Files } from "../boot/file-hashes.ts";
 import { runTool } from "../platform/tool.ts";
 import { describeError } from "../errors.ts";

@@ -2,7 +2,7 @@
 // record, believed only when it reproduces the sealed object's binding), and which measured
 // component the firmware's event log now shows in it. Heads can only say "unseal failed".
 import type { Sys } from "../host/sys.ts";
-import { equalBytes } from "../../tpm/bytes.ts";
+import { equalBytes } from "../../lib/bytes.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import type { EventLog } from "../../tpm/eventlog/parse.ts";
 import { describeEventData } from "../../tpm/eventlog/parse.ts";

@@ -10,7 +10,7 @@
 //   6 prove it unseals there
 //   7 remove the pending one                         cut → main (new); a stale pending copy is harmless
 import type { Sys } from "../host/sys.ts";
-import { equalBytes } from "../../tpm/bytes.ts";
+import { equalBytes } from "../../lib/bytes.ts";
 import { TpmError, type Secret, type Tpm } from "../../tpm/index.ts";
 import type { EventLog } from "../../tpm/eventlog/parse.ts";
 import { futurePcr4, pcrHashOf, readEventLog } from "./eventlog.ts";

@@ -19,7 +19,7 @@ import { sealNewTotpSecret } from "../../runtime/attest/seal.ts";
 import { extendPcr4 } from "../../runtime/measure/pcr4.ts";
 import { totpCode } from "../../runtime/attest/otp.ts";
 import { base32Encode } from "../../runtime/attest/base32.ts";
-import { toHex } from "../../tpm/bytes.ts";
+import { toHex } from "../../lib/bytes.ts";
 
 const sys = createNodeSys();
 

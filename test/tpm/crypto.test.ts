@@ -7,7 +7,7 @@ import { rsaOaepEncrypt } from "../../tpm/crypto/rsa.ts";
 import { ecdhEphemeral, onCurve } from "../../tpm/crypto/p256.ts";
 import { hmacSha1, kdfa, kdfe, sha256 } from "../../tpm/crypto/hash.ts";
 import { TpmArgumentError, TpmFormatError } from "../../tpm/errors.ts";
-import { fromHex, toHex, utf8 } from "../../tpm/bytes.ts";
+import { fromHex, toHex, utf8 } from "../../lib/bytes.ts";
 
 test("AES-128 FIPS-197 appendix C.1 vector", () => {
   const w = expandKey128(fromHex("000102030405060708090a0b0c0d0e0f"));

@@ -3,7 +3,7 @@
 import { hmac } from "@noble/hashes/hmac";
 import { sha1 as nobleSha1 } from "@noble/hashes/legacy";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2";
-import { concat, u32be, utf8 } from "../bytes.ts";
+import { concat, u32be, utf8 } from "../../lib/bytes.ts";
 
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   const h = nobleSha256.create();

@@ -1,7 +1,7 @@
 // RSA public-key encryption with OAEP (RFC 8017): with SHA-256 it is how a salt is sent to an
 // RSA storage key in TPM2_StartAuthSession; with SHA-1 and the label "TCPA" it is how
 // TPM_TakeOwnership sends the owner and SRK authorizations to a TPM 1.2's endorsement key.
-import { concat, u32be } from "../bytes.ts";
+import { concat, u32be } from "../../lib/bytes.ts";
 import { TpmArgumentError } from "../errors.ts";
 import { sha1, sha256 } from "./hash.ts";
 

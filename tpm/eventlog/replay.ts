@@ -1,6 +1,6 @@
 // Replay an event log to the PCR values it predicts, compare with the live PCRs, and
 // point at the events that explain a difference.
-import { equalBytes, toHex } from "../bytes.ts";
+import { equalBytes, toHex } from "../../lib/bytes.ts";
 import { ALG } from "../tpm2/constants.ts";
 import { extendPcr, type PcrHash } from "../tpm2/policy.ts";
 import { EV_NO_ACTION, describeEventData, type EventLog, type LogEvent } from "./parse.ts";

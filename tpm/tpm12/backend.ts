@@ -2,7 +2,7 @@
 // authorizations derived as tpmtotp derives them (SHA-1 of the passphrase; the SRK and
 // unprotected data take the well-known 20 zero bytes), sealed blobs kept in NV in Heads'
 // layout so a machine moves between Heads and bootward without re-sealing.
-import { ascii, equalBytes } from "../bytes.ts";
+import { ascii, equalBytes } from "../../lib/bytes.ts";
 import { TpmArgumentError, TpmDisabledError, TpmError, TpmLockoutError, TpmNvSpaceError, TpmOwnerAuthError, TpmPolicyError, TpmResponseError, TpmSrkAuthError } from "../errors.ts";
 import type { CounterOptions, NvDefineOptions, ResetOptions, SealedObject, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
 import { sha1 } from "../crypto/hash.ts";

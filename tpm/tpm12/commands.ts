@@ -1,7 +1,7 @@
 // The TPM 1.2 commands bootward uses (Part 3), each one marshalled, authorized and its answer
 // checked: a response must carry the tag its sessions imply and a resAuth that verifies, or
 // it is refused as a TpmFormatError / TpmIntegrityError.
-import { concat, equalBytes, u32be } from "../bytes.ts";
+import { concat, equalBytes, u32be } from "../../lib/bytes.ts";
 import { TpmFormatError, TpmIntegrityError, TpmResponseError } from "../errors.ts";
 import { sha1 } from "../crypto/hash.ts";
 import { rsaOaepEncrypt } from "../crypto/rsa.ts";

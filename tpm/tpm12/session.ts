@@ -2,7 +2,7 @@
 // rolling nonces, and ADIP, which sends a new authorization XOR-ed with a pad only the TPM
 // and the OSAP session's owner can compute.
 import { hmacSha1, sha1 } from "../crypto/hash.ts";
-import { wipe } from "../bytes.ts";
+import { wipe } from "../../lib/bytes.ts";
 
 export class AuthSession {
   constructor(

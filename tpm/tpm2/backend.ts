@@ -1,7 +1,7 @@
 // The Tpm face on TPM 2.0: what Heads' tpmr does with tpm2-tools, in one process and with
 // as few commands as the TPM allows (salted sessions against the persisted SRK, no
 // CreatePrimary outside reset, sessions that the TPM flushes itself).
-import { ascii, equalBytes, u32be, utf8 } from "../bytes.ts";
+import { ascii, equalBytes, u32be, utf8 } from "../../lib/bytes.ts";
 import { TpmArgumentError, TpmClearAuthError, TpmError, TpmLockoutError, TpmPolicyError, TpmResponseError } from "../errors.ts";
 import type { CounterOptions, LockoutState, NvDefineOptions, ResetOptions, SealedObject, SealOptions, Secret, Tpm, TpmInfo, UnsealOptions } from "../face.ts";
 import { SRK_HANDLE } from "../face.ts";

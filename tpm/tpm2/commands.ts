@@ -1,6 +1,6 @@
 // TPM 2.0 commands (Part 3) as methods: each marshals its parameters, runs through
 // exec.ts and unmarshals the answer. No policy here about what to call when.
-import { concat, equalBytes, utf8 } from "../bytes.ts";
+import { concat, equalBytes, utf8 } from "../../lib/bytes.ts";
 import { TpmArgumentError, TpmFormatError } from "../errors.ts";
 import { kdfa, kdfe } from "../crypto/hash.ts";
 import { ecdhEphemeral } from "../crypto/p256.ts";

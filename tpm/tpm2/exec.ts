@@ -1,7 +1,7 @@
 // Send one TPM 2.0 command: marshal handles, authorizations and parameters; encrypt the
 // first parameter and HMAC the command for sessions that ask; resend on RETRY/YIELDED/
 // TESTING; check the response HMACs and decrypt the first response parameter.
-import { concat, equalBytes, u32be } from "../bytes.ts";
+import { concat, equalBytes, u32be } from "../../lib/bytes.ts";
 import { TpmFormatError, TpmIntegrityError } from "../errors.ts";
 import { cfb128 } from "../crypto/aes.ts";
 import { hmacSha256, kdfa, sha256 } from "../crypto/hash.ts";

@@ -1,6 +1,6 @@
 // Offline policy math (Part 3, 23): the digest a policy session will hold after a
 // sequence of assertions, and PCR arithmetic to predict future PCR values.
-import { u32be } from "../bytes.ts";
+import { u32be } from "../../lib/bytes.ts";
 import { sha1, sha256 } from "../crypto/hash.ts";
 import { marshal } from "../wire.ts";
 import { ALG, CC } from "./constants.ts";

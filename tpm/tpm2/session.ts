@@ -1,7 +1,7 @@
 // Authorization sessions (Part 1, 19): a password, or an HMAC/policy session whose key
 // and nonces live here. Salting, parameter encryption and HMACs are computed by exec.ts
 // from what these objects hold.
-import { concat } from "../bytes.ts";
+import { concat } from "../../lib/bytes.ts";
 
 export interface PasswordAuth {
   kind: "password";

@@ -1,5 +1,5 @@
 // TPM 2.0 structures (Part 2) that bootward uses, each with its marshal/unmarshal pair.
-import { concat, u16be } from "../bytes.ts";
+import { concat, u16be } from "../../lib/bytes.ts";
 import { TpmFormatError } from "../errors.ts";
 import { sha256 } from "../crypto/hash.ts";
 import { ALG, OBJECT, TPM_ECC_NIST_P256 } from "./constants.ts";

@@ -1,6 +1,7 @@
 // A TPM character device (/dev/tpmrm0, /dev/tpm0, or a pty bridged to swtpm by socat).
 // One write carries a whole command; reads may come back in pieces, so we read until the
 // header's size field is satisfied.
+import { joinBytes } from "../../lib/bytes.ts";
 import { TpmTransportError } from "../errors.ts";
 import { HEADER_LENGTH, MAX_RESPONSE, headerSize, type Transport } from "./transport.ts";
 
@@ -40,12 +41,12 @@ export class DeviceTransport implements Transport {
       chunks.push(chunk);
       have += chunk.length;
       if (want === HEADER_LENGTH && have >= HEADER_LENGTH) {
-        const head = join(chunks, have);
+        const head = joinBytes(chunks);
         want = headerSize(head);
         if (want < HEADER_LENGTH || want > MAX_RESPONSE) throw new TpmTransportError(`${this.path} sent a response header with an impossible size ${want}`);
       }
     }
-    const all = join(chunks, have);
+    const all = joinBytes(chunks);
     if (have > want) throw new TpmTransportError(`${this.path} sent ${have - want} bytes beyond the response`);
     return all;
   }
@@ -57,13 +58,4 @@ export class DeviceTransport implements Transport {
   }
 }
 
-function join(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
+

@@ -11,7 +11,7 @@ import { ConfigError } from "../../config/parse.ts";
 import { withUserSettings } from "../../config/user.ts";
 import { SignerError } from "../../../gpg/sign.ts";
 import { TpmError } from "../../../tpm/errors.ts";
-import { fromHex } from "../../../tpm/bytes.ts";
+import { fromHex } from "../../../lib/bytes.ts";
 import { isSignedListName, signBoot, SIGNATURE_FILE, STAGING_DIR } from "../../boot/index.ts";
 import { withWritableBoot } from "../../boot/device.ts";
 import { ROM_KEYRINGS } from "../../boot/keyring.ts";

@@ -2,6 +2,7 @@
 import * as os from "os";
 import * as std from "std";
 import { SysError, type Console, type Device, type ExecOptions, type ExecResult, type FileStat, type KeyHandler, type Sys, type Terminal } from "../sys.ts";
+import { joinBytes } from "../../../lib/bytes.ts";
 import { sha256File } from "./native.ts";
 import { fillRandom } from "./random.ts";
 import { subscribeStdin } from "./stdin-reader.ts";
@@ -41,22 +42,14 @@ function writeAll(fd: number, data: Uint8Array, what: string, path?: string): vo
 
 function readFd(fd: number, what: string, path?: string): Uint8Array {
   const chunks: Uint8Array[] = [];
-  let total = 0;
   for (;;) {
     const buffer = new ArrayBuffer(CHUNK);
     const n = os.read(fd, buffer, 0, CHUNK);
     if (n < 0) fail(what, path, n);
     if (n === 0) break;
     chunks.push(new Uint8Array(buffer, 0, n));
-    total += n;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return joinBytes(chunks);
 }
 
 function kindOf(mode: number): FileStat["kind"] {
@@ -103,24 +96,16 @@ function waitChild(pid: number): Promise<number> {
 function drain(fd: number): Promise<Uint8Array> {
   return new Promise((resolve) => {
     const chunks: Uint8Array[] = [];
-    let total = 0;
     const buffer = new ArrayBuffer(CHUNK);
     os.setReadHandler(fd, () => {
       const n = os.read(fd, buffer, 0, CHUNK);
       if (n > 0) {
         chunks.push(new Uint8Array(buffer.slice(0, n)));
-        total += n;
         return;
       }
       os.setReadHandler(fd, null);
       os.close(fd);
-      const out = new Uint8Array(total);
-      let at = 0;
-      for (const c of chunks) {
-        out.set(c, at);
-        at += c.length;
-      }
-      resolve(out);
+      resolve(joinBytes(chunks));
     });
   });
 }

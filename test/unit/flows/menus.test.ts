@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 import { openTpm } from "../../../tpm/index.ts";
-import { toHex } from "../../../tpm/bytes.ts";
+import { toHex } from "../../../lib/bytes.ts";
 import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { ScriptedPrompt, type ScriptedAnswer, type TranscriptEntry } from "../../../ui/scripted-prompt.ts";
 import { plainUi, type AttestationProvider, type FlowContext } from "../../../runtime/flows/context.ts";

@@ -1,5 +1,6 @@
-// Byte helpers that work on every engine bootward runs on (QuickJS has no TextEncoder of
-// its own, so UTF-8 is done here rather than trusting a shim to be loaded first).
+// Byte helpers shared by the firmware and the build side, pure and working on every engine
+// bootward runs on (QuickJS has no TextEncoder of its own, so UTF-8 is done here rather than
+// trusting a shim to be loaded first). joinBytes is the one place bytes are joined.
 
 export function utf8(text: string): Uint8Array {
   const out: number[] = [];
@@ -40,7 +41,8 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
+/** The parts one after another in a new array (taking an array: a file read may come in thousands of chunks). */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
@@ -50,6 +52,10 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  return joinBytes(parts);
 }
 
 /** Constant-time comparison, for HMACs. */
