@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     ].join("\n"),
   );
   step(["npx", "tsx", "bench/tpm.ts"]);
+  step(["npx", "tsx", "bench/disk-key.ts"]);
   step(["npx", "tsx", "bench/boot.ts"]);
 }
 
