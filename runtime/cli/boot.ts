@@ -6,8 +6,8 @@ import { openTpmDevice } from "../tpm.ts";
 import { readBoardConfig } from "../config/board.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import { inMemorySigner } from "../../gpg/sign.ts";
-import { KeyringMissingError, readRomKeyring } from "../boot/keyring.ts";
-import { cmdlineRules, verifyPolicy } from "../boot/policy.ts";
+import { KeyringMissingError, readRomKeyring } from "../boot/integrity/keyring.ts";
+import { cmdlineRules, verifyPolicy } from "../boot/integrity/policy.ts";
 import { BootPathError, BootVerifyError, describePlan, executePlan, KexecError, plan, scanMenu, signBoot, STAGE_DIR, verifyBoot, walkBoot, type KexecPlan, type VerifiedBoot } from "../boot/index.ts";
 import { wipeSecretDir } from "../secrets.ts";
 

@@ -7,7 +7,7 @@ import { fromHex, toHex } from "../../lib/bytes.ts";
 import { TpmError, type Tpm } from "../../tpm/index.ts";
 import { parseEventLog } from "../../tpm/eventlog/parse.ts";
 import { explain, formatEvent } from "../../tpm/eventlog/replay.ts";
-import { counterId, counterLine } from "../boot/hashes.ts";
+import { counterId, counterLine } from "../boot/integrity/hashes.ts";
 
 export const EVENT_LOG_PATH = "/sys/kernel/security/tpm0/binary_bios_measurements";
 

@@ -2,7 +2,7 @@
 // devices (kexec_key_devices.txt, `<device> <LUKS UUID>` per line), the headers' luksDump.txt
 // as sealed (kexec_lukshdr_hash.txt) and the crypttab overrides for the OS initrd. Read only
 // from a VerifiedBoot: an unsigned file cannot add a device or change where the key goes.
-import type { VerifiedBoot } from "../boot/verified.ts";
+import type { VerifiedBoot } from "../boot/integrity/verified.ts";
 import { defaultOverrides, parseOverrides, type CrypttabOverride, type KeyDevice } from "./key-initrd.ts";
 
 export const KEY_DEVICES_FILE = "kexec_key_devices.txt";

@@ -6,8 +6,8 @@
 // so it is byte for byte what Heads writes for the same headers.
 import type { Sys } from "../host/sys.ts";
 import type { Tpm } from "../../tpm/index.ts";
-import { sha256Files } from "../boot/file-hashes.ts";
-import { byteOrder } from "../boot/names.ts";
+import { sha256Files } from "../boot/integrity/file-hashes.ts";
+import { byteOrder } from "../boot/integrity/names.ts";
 import { luksHeaderBackup } from "../platform/luks.ts";
 
 /** Heads' PCR for the LUKS headers. */

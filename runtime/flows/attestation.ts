@@ -6,7 +6,7 @@ import type { Config } from "../config/parse.ts";
 import { TpmAttestation } from "../attest/provider.ts";
 import { HotpVerificationDongle, type Dongle } from "../attest/hotp/dongle.ts";
 import type { FlowContext } from "./context.ts";
-import { mountBoot, withWritableBoot } from "../boot/device.ts";
+import { mountBoot, withWritableBoot } from "../platform/boot-device.ts";
 import { resolvePath } from "../paths.ts";
 
 /** The board's HOTP dongle: Heads' CONFIG_HOTPKEY=y boards run hotp_verification. */

@@ -25,9 +25,9 @@ import {
   type UnsafeBoot,
 } from "../boot/index.ts";
 import { diskKeyForBoot } from "./disk-key.ts";
-import { mountBoot, withWritableBoot } from "../boot/device.ts";
-import { readRomKeyring } from "../boot/keyring.ts";
-import { cmdlineRules, verifyPolicy } from "../boot/policy.ts";
+import { mountBoot, withWritableBoot } from "../platform/boot-device.ts";
+import { readRomKeyring } from "../boot/integrity/keyring.ts";
+import { cmdlineRules, verifyPolicy } from "../boot/integrity/policy.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import { boardName, type FlowContext } from "./context.ts";

@@ -7,15 +7,15 @@
 // change the words, never the default: someone who can write /boot cannot make a machine that
 // was owned ask to be re-owned without the screen saying, in red, that it was owned.
 import type { MenuItem, Tone } from "../../ui/prompt.ts";
-import { mountBoot } from "../boot/device.ts";
-import { SIGNATURE_FILE } from "../boot/signed-set.ts";
-import { ROLLBACK_FILE } from "../boot/hashes.ts";
+import { mountBoot } from "../platform/boot-device.ts";
+import { SIGNATURE_FILE } from "../boot/integrity/signed-set.ts";
+import { ROLLBACK_FILE } from "../boot/integrity/hashes.ts";
 import { readOwnerEvidence, romKeyring, verdict, type OwnerEvidence, type Verdict } from "../ownership/evidence.ts";
 import { resolvePath } from "../paths.ts";
 import type { FlowContext } from "./context.ts";
 import { recoveryShell, restrictedBoot } from "./recovery.ts";
 import { isBootProblem } from "./boot-problems.ts";
-import { interruptedStep } from "./oem-reset/pending.ts";
+import { interruptedStep } from "../ownership/pending.ts";
 import { restartsAfter } from "./oem-reset/after.ts";
 import { attestationLine, headerStatus, readAttestation, type AttestationView } from "./main-menu.ts";
 

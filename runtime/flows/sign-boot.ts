@@ -4,15 +4,15 @@
 import type { MenuItem } from "../../ui/prompt.ts";
 import { inMemorySigner, SignerError, type Signer } from "../../gpg/sign.ts";
 import { ROLLBACK_FILE, scanMenu, signBoot, walkBoot } from "../boot/index.ts";
-import { withWritableBoot } from "../boot/device.ts";
+import { withWritableBoot } from "../platform/boot-device.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import type { FlowContext } from "./context.ts";
 import { openBoot } from "./os-boot.ts";
 import { isBootProblem } from "./boot-problems.ts";
 import { SysError } from "../host/sys.ts";
-import { BackupDriveError, driveLabel, readBackupKey, type UsbDrive } from "../backup/drive.ts";
-import { backupDriveList } from "../backup/drive-list.ts";
+import { BackupDriveError, driveLabel, readBackupKey, type UsbDrive } from "../ownership/drive.ts";
+import { backupDriveList } from "../ownership/drive-list.ts";
 
 const TITLE = "Update checksums and sign /boot";
 const DEFAULT_KEY_FILE = "/media/privkey.sec";

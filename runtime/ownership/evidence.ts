@@ -5,7 +5,7 @@
 // not files on /boot, decide whether the OEM factory reset is the default way on.
 import type { Sys } from "../host/sys.ts";
 import { TpmError, type Tpm } from "../../tpm/index.ts";
-import { ROM_KEYRINGS } from "../boot/keyring.ts";
+import { ROM_KEYRINGS } from "../boot/integrity/keyring.ts";
 import { TOTP_SECRET } from "../attest/constants.ts";
 import { describeError } from "../errors.ts";
 import { resolvePath } from "../paths.ts";

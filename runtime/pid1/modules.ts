@@ -6,7 +6,7 @@
 import type { Sys } from "../host/sys.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import { fromHex } from "../../lib/bytes.ts";
-import { FileHashError, sha256Files } from "../boot/file-hashes.ts";
+import { FileHashError, sha256Files } from "../boot/integrity/file-hashes.ts";
 import { runTool } from "../platform/tool.ts";
 import { describeError } from "../errors.ts";
 

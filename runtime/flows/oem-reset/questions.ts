@@ -2,14 +2,14 @@
 // ones (each typed twice, the rule shown when it is broken), the key's identity and where its
 // backup goes.
 import type { MenuItem, Prompt } from "../../../ui/prompt.ts";
-import { driveLabel, type UsbDrive } from "../../backup/drive.ts";
-import type { DriveList } from "../../backup/drive-list.ts";
+import { driveLabel, type UsbDrive } from "../../ownership/drive.ts";
+import type { DriveList } from "../../ownership/drive-list.ts";
 import { askNewPassphrase } from "../new-passphrase.ts";
-import { PRIVATE_PERCENTS, type PrivatePercent } from "../../backup/partition.ts";
+import { PRIVATE_PERCENTS, type PrivatePercent } from "../../ownership/partition.ts";
 import type { Identity } from "../../../gpg/keygen.ts";
 import {
   checkIdentityField, checkPassphrase, DEFAULT_COMMENT, DEFAULT_KEY_PASSPHRASE, DEFAULT_NAME, DEFAULT_TPM_OWNER, defaultEmail, KEY_PASSPHRASE, SINGLE, TPM_OWNER, type PassphraseRule,
-} from "./rules.ts";
+} from "../../ownership/rules.ts";
 
 export const TITLE = "OEM Factory Reset / Re-Ownership";
 

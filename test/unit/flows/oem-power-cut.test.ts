@@ -19,9 +19,9 @@ import { ScriptedPrompt, type ScriptedAnswer } from "../../../ui/scripted-prompt
 import { plainUi } from "../../../runtime/flows/context.ts";
 import { startFlows, startupScreens } from "../../../runtime/flows/boot.ts";
 import { oemResetWizard } from "../../../runtime/flows/oem-reset/wizard.ts";
-import { PENDING_FILE, type ResetStep } from "../../../runtime/flows/oem-reset/pending.ts";
+import { PENDING_FILE, type ResetStep } from "../../../runtime/ownership/pending.ts";
 import { INCOMPLETE_TITLE, SIGNED_BEFORE_TITLE } from "../../../runtime/flows/ownership.ts";
-import { readRomKeyring } from "../../../runtime/boot/keyring.ts";
+import { readRomKeyring } from "../../../runtime/boot/integrity/keyring.ts";
 import { verifyBoot } from "../../../runtime/boot/index.ts";
 import { Workdir } from "../../flash/cbfstool.ts";
 import { makeBoot } from "../../boot/support.ts";

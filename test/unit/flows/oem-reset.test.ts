@@ -21,7 +21,7 @@ import { unsealTotp } from "../../../runtime/attest/unseal.ts";
 import { totpCode } from "../../../runtime/attest/otp.ts";
 import { makeBoot } from "../../boot/support.ts";
 import { makeRoot, useRig } from "./fixture.ts";
-import { PENDING_FILE } from "../../../runtime/flows/oem-reset/pending.ts";
+import { PENDING_FILE } from "../../../runtime/ownership/pending.ts";
 
 const sys = createNodeSys();
 const rig = useRig();

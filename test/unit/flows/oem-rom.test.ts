@@ -18,7 +18,7 @@ import { startFlows } from "../../../runtime/flows/boot.ts";
 import { oemResetWizard } from "../../../runtime/flows/oem-reset/wizard.ts";
 import { unsealTotp } from "../../../runtime/attest/unseal.ts";
 import { totpCode } from "../../../runtime/attest/otp.ts";
-import { readRomKeyring } from "../../../runtime/boot/keyring.ts";
+import { readRomKeyring } from "../../../runtime/boot/integrity/keyring.ts";
 import { verifyBoot } from "../../../runtime/boot/index.ts";
 import { Workdir } from "../../flash/cbfstool.ts";
 import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";

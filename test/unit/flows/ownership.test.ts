@@ -17,7 +17,7 @@ import { startFlows, startupScreens } from "../../../runtime/flows/boot.ts";
 import { mainMenu } from "../../../runtime/flows/main-menu.ts";
 import { oemResetWizard } from "../../../runtime/flows/oem-reset/wizard.ts";
 import { INCOMPLETE_TITLE, NO_OWNER_TITLE, SIGNED_BEFORE_TITLE, UNKNOWN_OWNER_TITLE } from "../../../runtime/flows/ownership.ts";
-import { PENDING_FILE } from "../../../runtime/flows/oem-reset/pending.ts";
+import { PENDING_FILE } from "../../../runtime/ownership/pending.ts";
 import { inMemorySigner } from "../../../gpg/sign.ts";
 import { signBoot } from "../../../runtime/boot/index.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";

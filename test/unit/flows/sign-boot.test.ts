@@ -11,7 +11,7 @@ import { SysError, type Device, type Sys } from "../../../runtime/host/sys.ts";
 import { readBoardConfig } from "../../../runtime/config/board.ts";
 import { plainUi, type FlowContext } from "../../../runtime/flows/context.ts";
 import { signBootFlow } from "../../../runtime/flows/sign-boot.ts";
-import { backupDriveLayout } from "../../../runtime/backup/partition.ts";
+import { backupDriveLayout } from "../../../runtime/ownership/partition.ts";
 import { ScriptedPrompt, type ScriptedAnswer, type TranscriptEntry } from "../../../ui/scripted-prompt.ts";
 import { makeBoot } from "../../boot/support.ts";
 import { makeRoot, plugUsbDrive, unplugUsbDrive } from "./fixture.ts";

@@ -9,15 +9,15 @@
 // a regular file the signed kexec_hashes.txt covers, copied to tmpfs, and the copy is hashed
 // again; kexec loads the copy only when its digest is the signed one. So what runs is the
 // signed bytes even if /boot changed while the user sat at the menu.
-import type { Sys } from "../host/sys.ts";
-import type { Tpm } from "../../tpm/index.ts";
-import type { BootEntry } from "./entries/index.ts";
-import { isVerifiedBoot, type VerifiedBoot } from "./verified.ts";
-import { extendPcr4 } from "../measure/pcr4.ts";
-import { resolveInBoot } from "./resolve.ts";
-import { entryFiles } from "./hashes.ts";
-import { FileHashError, sha256Files } from "./file-hashes.ts";
-import { describeError } from "../errors.ts";
+import type { Sys } from "../../host/sys.ts";
+import type { Tpm } from "../../../tpm/index.ts";
+import type { BootEntry } from "../entries/index.ts";
+import { isVerifiedBoot, type VerifiedBoot } from "../integrity/verified.ts";
+import { extendPcr4 } from "../../measure/pcr4.ts";
+import { resolveInBoot } from "../integrity/resolve.ts";
+import { entryFiles } from "../integrity/hashes.ts";
+import { FileHashError, sha256Files } from "../integrity/file-hashes.ts";
+import { describeError } from "../../errors.ts";
 
 export class KexecError extends Error {
   override readonly name = "KexecError";

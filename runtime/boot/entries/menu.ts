@@ -1,10 +1,10 @@
 // The boot menu freshly parsed from /boot, as kexec-select-boot builds it before it compares
 // the signed default entry with line N.
-import type { Sys } from "../host/sys.ts";
-import { headsMenu, LIMITS, parseHeadsLine, scanBootEntries, toHeadsLine, type BootEntry, type BootFile } from "./entries/index.ts";
-import type { TreeNode } from "./walk.ts";
-import { sha256 } from "../../tpm/crypto/hash.ts";
-import { toHex } from "../../lib/bytes.ts";
+import type { Sys } from "../../host/sys.ts";
+import { headsMenu, LIMITS, parseHeadsLine, scanBootEntries, toHeadsLine, type BootEntry, type BootFile } from "./index.ts";
+import type { TreeNode } from "../integrity/walk.ts";
+import { sha256 } from "../../../tpm/crypto/hash.ts";
+import { toHex } from "../../../lib/bytes.ts";
 
 /** A config file's bytes, read for parsing, are not the bytes that were hashed. */
 export class BootConfigChangedError extends Error {

@@ -15,7 +15,7 @@ import {
   minimumDriveMiB,
   readDosTable,
   type PartitionSpan,
-} from "../../../runtime/backup/partition.ts";
+} from "../../../runtime/ownership/partition.ts";
 
 ensureTools(["sfdisk"]);
 const SFDISK = toolPath("sfdisk");

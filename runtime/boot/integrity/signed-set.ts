@@ -2,9 +2,9 @@
 // `(cd /boot; sha256sum kexec*.txt)`: bash glob order (C locale ⇒ byte order), bare names.
 // These files are small, so they are read once and hashed in JS: the bytes that were
 // verified are the very bytes parsed afterwards (no window to swap a file in between).
-import type { Sys } from "../host/sys.ts";
-import { sha256 } from "../../tpm/crypto/hash.ts";
-import { toHex } from "../../lib/bytes.ts";
+import type { Sys } from "../../host/sys.ts";
+import { sha256 } from "../../../tpm/crypto/hash.ts";
+import { toHex } from "../../../lib/bytes.ts";
 import { byteOrder, checkName } from "./names.ts";
 
 export const SIGNATURE_FILE = "kexec.sig";

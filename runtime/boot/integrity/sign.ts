@@ -13,15 +13,15 @@
 //     never a mix that verifies.
 // Each rename is atomic on its own; resumeSwitch() is idempotent, so a cut during it is
 // finished by running it again (`bootward boot sign` and the boot flow call it first).
-import type { Sys } from "../host/sys.ts";
-import { TpmError, type Secret, type Tpm } from "../../tpm/index.ts";
-import type { Signer } from "../../gpg/sign.ts";
-import { parseHeadsLine } from "./entries/index.ts";
+import type { Sys } from "../../host/sys.ts";
+import { TpmError, type Secret, type Tpm } from "../../../tpm/index.ts";
+import type { Signer } from "../../../gpg/sign.ts";
+import { parseHeadsLine } from "../entries/index.ts";
 import { byteOrder } from "./names.ts";
 import { walkBoot } from "./walk.ts";
 import { isSignedListName, readSignedLists, signedStream, SIGNATURE_FILE } from "./signed-set.ts";
 import { counterId, defaultFileName, ROLLBACK_FILE, formatDefault, formatHashLines, formatRollback, formatTree, hashEntry, hashTree, parseRollback, rollbackMatches } from "./hashes.ts";
-import { scanMenu } from "./menu.ts";
+import { scanMenu } from "../entries/menu.ts";
 
 export const STAGING_DIR = "kexec.staging";
 const MANIFEST = "kexec.names";

@@ -1,8 +1,8 @@
 // The SHA-256 of /boot files, as `sha256sum` prints them, computed by Sys.sha256File: natively
 // inside the binary on the firmware (no busybox process per batch, no output to parse), with
 // node:crypto on a host. JS never hashes the bulk of /boot.
-import { SysError, type Sys } from "../host/sys.ts";
-import { toHex } from "../../lib/bytes.ts";
+import { SysError, type Sys } from "../../host/sys.ts";
+import { toHex } from "../../../lib/bytes.ts";
 
 export class FileHashError extends Error {
   override readonly name = "FileHashError";

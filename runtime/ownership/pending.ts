@@ -2,8 +2,8 @@
 // its first change the wizard leaves a note in /boot naming the step it is on, and removes it
 // once everything is done; at the next boot a note still there means "reset incomplete —
 // start again". The note holds a step name only, never a secret.
-import type { Sys } from "../../host/sys.ts";
-import { withWritableBoot } from "../../boot/device.ts";
+import type { Sys } from "../host/sys.ts";
+import { withWritableBoot } from "../platform/boot-device.ts";
 
 /**
  * "kexec" first: Heads' hash lists skip such files and its reset deletes them; not ".txt",

@@ -3,18 +3,18 @@
 // still line N of the freshly parsed menu → the default entry's files. The first failing
 // check ends it; the failure names the check and exactly which files changed, appeared or
 // vanished. Only success yields a VerifiedBoot.
-import type { Sys } from "../host/sys.ts";
-import type { Tpm } from "../../tpm/index.ts";
+import type { Sys } from "../../host/sys.ts";
+import type { Tpm } from "../../../tpm/index.ts";
 import type { PublicKey } from "openpgp";
-import { SignatureError, verifyDetached } from "../../gpg/verify.ts";
+import { SignatureError, verifyDetached } from "../../../gpg/verify.ts";
 import { byteOrder } from "./names.ts";
 import { walkBoot, type TreeNode } from "./walk.ts";
 import { readSignedLists, signedStream, SIGNATURE_FILE } from "./signed-set.ts";
 import { counterId, entryFiles, ROLLBACK_FILE, parseHashLines, parseRollback, parseTree, rollbackMatches, type HashLine } from "./hashes.ts";
 import { sha256Files } from "./file-hashes.ts";
-import { BootConfigChangedError, scanMenu } from "./menu.ts";
+import { BootConfigChangedError, scanMenu } from "../entries/menu.ts";
 import { verifierToken, VerifiedBoot } from "./verified.ts";
-import { BootConfigError } from "./entries/index.ts";
+import { BootConfigError } from "../entries/index.ts";
 
 const TOKEN: ReturnType<typeof verifierToken> = verifierToken();
 

@@ -3,7 +3,7 @@
 // boot index), so no other code can construct a VerifiedBoot from parts. `instanceof` alone
 // would not do: Object.create(VerifiedBoot.prototype) passes it, so genuine values are also
 // remembered in a WeakSet that only the constructor adds to.
-import type { BootEntry } from "./entries/index.ts";
+import type { BootEntry } from "../entries/index.ts";
 
 const token: unique symbol = Symbol("VerifiedBoot");
 let handedOut = false;

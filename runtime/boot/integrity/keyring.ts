@@ -1,8 +1,8 @@
 // The public keys /boot must be signed by: the keyring Heads keeps in the ROM, which
 // cbfs-init extracts to /.gnupg/ before anything else runs.
 import type { PublicKey } from "openpgp";
-import type { Sys } from "../host/sys.ts";
-import { resolvePath } from "../paths.ts";
+import type { Sys } from "../../host/sys.ts";
+import { resolvePath } from "../../paths.ts";
 
 export const ROM_KEYRINGS = ["/.gnupg/pubring.kbx", "/.gnupg/pubring.gpg", "/.gnupg/pubring.asc"] as const;
 
@@ -20,7 +20,7 @@ export async function readRomKeyring(sys: Sys, root: string, override?: string):
     const path = resolvePath(root, c);
     if (sys.stat(path)) {
       // openpgp loads only when a keyring is really read.
-      const { readKeyring } = await import("../../gpg/verify.ts");
+      const { readKeyring } = await import("../../../gpg/verify.ts");
       return readKeyring(sys.readFile(path));
     }
   }

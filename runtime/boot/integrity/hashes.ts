@@ -12,11 +12,11 @@
 // everywhere: byte order of the whole path, i.e. what
 // `find ./ -type f ! -path './kexec*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum` prints.
 // It equals Heads' output whenever the filesystem returns sorted names, and Heads accepts it.
-import type { Sys } from "../host/sys.ts";
-import { sha256 } from "../../tpm/crypto/hash.ts";
-import { toHex } from "../../lib/bytes.ts";
-import type { BootEntry } from "./entries/index.ts";
-import { toHeadsLine } from "./entries/index.ts";
+import type { Sys } from "../../host/sys.ts";
+import { sha256 } from "../../../tpm/crypto/hash.ts";
+import { toHex } from "../../../lib/bytes.ts";
+import type { BootEntry } from "../entries/index.ts";
+import { toHeadsLine } from "../entries/index.ts";
 import { sha256Files } from "./file-hashes.ts";
 import type { TreeNode } from "./walk.ts";
 

@@ -1,7 +1,7 @@
 // Heads' passphrase rules and defaults for the OEM factory reset (heads-behaviour.md §6),
 // with the key's passphrase in the Admin PIN's place: bootward keeps keys in memory, not
 // on a card.
-import type { KeyAlgorithm } from "../../../gpg/keygen.ts";
+import type { KeyAlgorithm } from "../../gpg/keygen.ts";
 
 export const DEFAULT_TPM_OWNER = "12345678";
 export const DEFAULT_KEY_PASSPHRASE = "12345678";

@@ -1,7 +1,7 @@
 // How the board config shapes /boot verification (heads-behaviour.md §8): the same rules for
 // the menus and for `bootward boot verify`.
-import type { Config } from "../config/parse.ts";
-import type { Sys } from "../host/sys.ts";
+import type { Config } from "../../config/parse.ts";
+import type { Sys } from "../../host/sys.ts";
 import { ROLLBACK_FILE } from "./hashes.ts";
 
 export interface VerifyPolicy {

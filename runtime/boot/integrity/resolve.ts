@@ -3,7 +3,7 @@
 // gives: a signed "vmlinuz" may be a link into kexec_*/, which the lists never hash.
 // Resolution walks the chain component by component inside /boot, so no link can climb out
 // of it however it is built (`self -> .` followed by `esc -> self/..`), and a loop ends.
-import type { Sys, FileStat } from "../host/sys.ts";
+import type { Sys, FileStat } from "../../host/sys.ts";
 
 export class BootPathError extends Error {
   override readonly name = "BootPathError";

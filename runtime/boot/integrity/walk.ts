@@ -1,7 +1,7 @@
 // The /boot tree as Heads' `find ./` sees it: "./" itself, then every directory, file,
 // symlink and other node below, without following symlinks. Only the set matters for
 // verification; the order here is byte order of the whole path (see hashes.ts for why).
-import type { Sys } from "../host/sys.ts";
+import type { Sys } from "../../host/sys.ts";
 import { byteOrder, checkName, isKexecPath } from "./names.ts";
 import { BootPathError, followInBoot } from "./resolve.ts";
 
