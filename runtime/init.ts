@@ -2,7 +2,7 @@
 import type { Sys } from "./host/sys.ts";
 import { mountEarlyFilesystems, runAsPid1 } from "./pid1.ts";
 import { boardModules, loadMeasuredModules } from "./pid1/modules.ts";
-import { openTpmDevice } from "./tpm.ts";
+import { openTpmDevice } from "./platform/tpm-device.ts";
 import type { Tpm } from "../tpm/index.ts";
 import { runBootFlow, startFlows } from "./flows/boot.ts";
 import { createConsoleUi } from "./flows/console-ui.ts";

@@ -1,7 +1,7 @@
 // `bootward totp`, `bootward hotp`, `bootward seal-totp` (DESIGN.md "The command line").
 import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
-import { openTpmDevice } from "../tpm.ts";
+import { openTpmDevice } from "../platform/tpm-device.ts";
 import { readBoardConfig } from "../config/board.ts";
 import { TpmError, type Tpm } from "../../tpm/index.ts";
 import { hotpCode, totpCode } from "../attest/otp.ts";

@@ -2,14 +2,14 @@
 // and the way host tests drive them against fixture trees (--root/--boot/--keyring).
 import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
-import { openTpmDevice } from "../tpm.ts";
+import { openTpmDevice } from "../platform/tpm-device.ts";
 import { readBoardConfig } from "../config/board.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import { inMemorySigner } from "../../gpg/sign.ts";
 import { KeyringMissingError, readRomKeyring } from "../boot/integrity/keyring.ts";
 import { cmdlineRules, verifyPolicy } from "../boot/integrity/policy.ts";
 import { BootPathError, BootVerifyError, describePlan, executePlan, KexecError, plan, scanMenu, signBoot, STAGE_DIR, verifyBoot, walkBoot, type KexecPlan, type VerifiedBoot } from "../boot/index.ts";
-import { wipeSecretDir } from "../secrets.ts";
+import { wipeSecretDir } from "../platform/secrets.ts";
 
 const USAGE = "boot list [--json] | verify | sign --key FILE [--passphrase-file F] [--default N] [--no-counter] | kexec N [--dry-run]";
 

@@ -2,7 +2,7 @@
 // same modules the menus use. --devices takes block devices or, for tests, LUKS image files.
 import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
-import { openTpmDevice } from "../tpm.ts";
+import { openTpmDevice } from "../platform/tpm-device.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import { TpmError } from "../../tpm/errors.ts";
 import { addKey, killSlot, luksInfo, LuksError, testPassphrase } from "../platform/luks.ts";
@@ -11,7 +11,7 @@ import { DISK_KEY_BYTES, DISK_KEY_PASSPHRASE_MIN, DISK_KEY_SLOT, diskKeyPcrValue
 import { buildKeyInitrd, defaultOverrides, type KeyDevice } from "../disk/key-initrd.ts";
 import { formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE, parseKeyDevices } from "../disk/config.ts";
 import { readEventLog } from "../sealing/eventlog.ts";
-import { SECRET_DIR, wipeSecretDir } from "../secrets.ts";
+import { SECRET_DIR, wipeSecretDir } from "../platform/secrets.ts";
 
 const USAGE = `usage: bootward disk seal --devices DEV[,DEV…] --drk-passphrase-file F --passphrase-file F [--owner-passphrase-file F]
        bootward disk unseal --passphrase-file F --out FILE

@@ -2,7 +2,7 @@
 // the output formats of DESIGN.md ("The command line").
 import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
 import { resolvePath } from "../paths.ts";
-import { openTpmDevice } from "../tpm.ts";
+import { openTpmDevice } from "../platform/tpm-device.ts";
 import { fromHex, toHex } from "../../lib/bytes.ts";
 import { TpmError, type Tpm } from "../../tpm/index.ts";
 import { parseEventLog } from "../../tpm/eventlog/parse.ts";

@@ -1,7 +1,7 @@
 // The boot flow: open the TPM, measure, then gui-init's main menu until the user powers
 // off. As PID 1 it is the firmware's UI; `bootward menu` runs the same flow from a shell.
 import type { Sys } from "../host/sys.ts";
-import { openTpmDevice } from "../tpm.ts";
+import { openTpmDevice } from "../platform/tpm-device.ts";
 import { readBoardConfig } from "../config/board.ts";
 import { describeError } from "../errors.ts";
 import type { Tpm } from "../../tpm/index.ts";

@@ -12,7 +12,7 @@ import { LuksError } from "../platform/luks.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import type { FlowContext } from "./context.ts";
-import { SECRET_DIR } from "../secrets.ts";
+import { SECRET_DIR } from "../platform/secrets.ts";
 
 export const DISK_KEY_TITLE = "Disk unlock key";
 const TRIES = 3;

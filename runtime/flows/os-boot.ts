@@ -32,7 +32,7 @@ import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import { boardName, type FlowContext } from "./context.ts";
 import { notMeasured, recoveryShell, restrictedBoot } from "./recovery.ts";
-import { wipeSecretDir } from "../secrets.ts";
+import { wipeSecretDir } from "../platform/secrets.ts";
 import { BOOT_PCR } from "../measure/pcr4.ts";
 
 export const VERIFY_FAILED_TITLE = "/boot integrity check failed";

@@ -1,7 +1,7 @@
 // The recovery shell, as Heads' recovery(): refused under Restricted Boot; otherwise the
 // secrets on tmpfs are destroyed and PCR 4 is extended with "recovery" first, so nothing
 // sealed to a normal boot can be unsealed from the shell. When the shell exits, the menus return.
-import { SECRET_DIR, wipeSecretDir } from "../secrets.ts";
+import { SECRET_DIR, wipeSecretDir } from "../platform/secrets.ts";
 import { describeError } from "../errors.ts";
 import type { FlowContext } from "./context.ts";
 import { BOOT_PCR, extendPcr4 } from "../measure/pcr4.ts";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { createNodeSys } from "../../runtime/host/node/sys.ts";
 import type { Sys } from "../../runtime/host/sys.ts";
-import { SECRET_DIR, wipeSecretDir } from "../../runtime/secrets.ts";
+import { SECRET_DIR, wipeSecretDir } from "../../runtime/platform/secrets.ts";
 
 const sys = createNodeSys();
 const roots: string[] = [];

@@ -1,8 +1,8 @@
 // Open the machine's TPM through the Sys door: /dev/tpmrm0 (the kernel's resource
 // manager flushes what a process leaves behind) before /dev/tpm0 (we flush it ourselves).
-import type { Sys } from "./host/sys.ts";
-import { openTpm, TpmError, type Tpm } from "../tpm/index.ts";
-import { DeviceTransport } from "../tpm/transport/device.ts";
+import type { Sys } from "../host/sys.ts";
+import { openTpm, TpmError, type Tpm } from "../../tpm/index.ts";
+import { DeviceTransport } from "../../tpm/transport/device.ts";
 
 export const DEFAULT_TPM_PATHS = ["/dev/tpmrm0", "/dev/tpm0"];
 

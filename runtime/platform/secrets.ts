@@ -1,8 +1,8 @@
 // /tmp/secret is the one place a secret may touch a file: tmpfs, made by PID 1 (rule 5 of
 // DESIGN.md). It is emptied before the recovery shell and before kexec, so that neither a
 // shell user nor the next kernel finds a passphrase or a key there, not even in freed pages.
-import type { Sys } from "./host/sys.ts";
-import { resolvePath } from "./paths.ts";
+import type { Sys } from "../host/sys.ts";
+import { resolvePath } from "../paths.ts";
 
 export const SECRET_DIR = "/tmp/secret";
 
