@@ -73,8 +73,8 @@ export const START_TOOLS: readonly string[] = [
   ...BUILD_TOOLS, "qemu-system-x86_64", "swtpm", "swtpm_setup", "swtpm_ioctl", "mkfs.ext4", "debugfs", "cbfstool", "fmaptool",
 ];
 
-/** `npm run bench`: what `npm start` runs, plus the measuring tools, the pty bridge and the fuzzers' oracles. */
-export const BENCH_TOOLS: readonly string[] = [...START_TOOLS, "time", "socat", "gpg", "gpgconf", "gpgsm", "openssl"];
+/** `npm run bench`: what `npm start` runs, plus the measuring tools, the pty bridge, the fuzzers' oracles and the LUKS images of the disk-key bench. */
+export const BENCH_TOOLS: readonly string[] = [...START_TOOLS, "time", "socat", "gpg", "gpgconf", "gpgsm", "openssl", "cryptsetup"];
 
 /** `npm test`: every tool in the table (the tests use the real parts as oracles). */
 export const TEST_TOOLS: readonly string[] = Object.keys(TOOL_PACKAGES);
