@@ -13,6 +13,8 @@ export interface SealedSecret {
    * index of each TPM version (on 1.2 the handles are NV indices themselves, so it differs).
    */
   recordIndex: Readonly<Record<"1.2" | "2.0", number>>;
+  /** The record's size in bytes when 256 is too small for the bound PCRs. */
+  recordSize?: number;
   /** Bound PCRs: at their values now, except PCR 4 (what the firmware leaves there) and those the seal predicts. */
   pcrs: readonly number[];
   /** Needed on top of the PCRs (the disk key's passphrase); the TOTP/HOTP secret has none. */
