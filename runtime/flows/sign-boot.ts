@@ -13,6 +13,7 @@ import { isBootProblem } from "./boot-problems.ts";
 import { SysError } from "../host/sys.ts";
 import { BackupDriveError, driveLabel, readBackupKey, type UsbDrive } from "../backup/drive.ts";
 import { backupDriveList } from "../backup/drive-list.ts";
+import { offerDiskKey } from "./disk-setup.ts";
 
 const TITLE = "Update checksums and sign /boot";
 const DEFAULT_KEY_FILE = "/media/privkey.sec";
@@ -103,6 +104,12 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
     if (chosen === null) return;
     const signer = await askSigner(ctx);
     if (!signer) return;
+    // After the key is unlocked: once the disks hold a new key slot, only a signed set with their new headers boots with it.
+    const disk = await offerDiskKey(ctx, bootDir, chosen !== "keep");
+    if (disk === null) {
+      signer.forget();
+      return;
+    }
     // The first signed set on this TPM creates the rollback counter, which takes the owner's authorization.
     let ownerPassphrase: Uint8Array | null = null;
     if (ctx.tpm && !ctx.sys.stat(`${bootDir}/${ROLLBACK_FILE}`)) {
@@ -122,6 +129,7 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
           ...(ctx.tpm ? { tpm: ctx.tpm } : {}),
           ...(ownerPassphrase ? { ownerPassphrase } : {}),
           ...(chosen === "keep" ? {} : { defaultIndex: chosen }),
+          ...(disk ? { lists: disk.lists } : {}),
         }),
       );
     } finally {
@@ -130,7 +138,8 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
       signer.forget();
     }
     const counter = result.counter ? `\nRollback counter ${result.counter.name} is now ${result.counter.value}.` : "\nNo TPM: no rollback counter was written.";
-    await prompt.message({ title: TITLE, text: `/boot is signed by ${signer.fingerprint}.${counter}`, tone: "success" });
+    const key = disk ? `\nThe disk unlock key opens ${disk.devices.map((d) => d.device).join(", ")}; Default boot asks for its passphrase.` : "";
+    await prompt.message({ title: TITLE, text: `/boot is signed by ${signer.fingerprint}.${counter}${key}`, tone: "success" });
   } catch (error) {
     if (!isBootProblem(error)) throw error;
     await prompt.message({ title: TITLE, text: `${describeError(error)}\n\nThe signed set in /boot is the old one or the new one, never a mix.`, tone: "error" });
