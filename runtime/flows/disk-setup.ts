@@ -1,6 +1,6 @@
 // The disk unlock key setup screens (Heads' kexec-save-default "Do you wish to add a disk
 // encryption key to the TPM?" and kexec-seal-key's questions): choose the LUKS volumes, the
-// recovery passphrase (3 tries), the key's passphrase (12 characters or more, typed twice), a
+// recovery passphrase (3 tries), the key's passphrase (12 to 32 bytes, typed twice), a
 // yes/no for each occupied slot Heads asks about. The transaction is disk/setup.ts; the lists
 // it returns are signed into /boot by the caller, in the same switch as the rest of /boot.
 import type { MenuItem } from "../../ui/prompt.ts";
@@ -15,6 +15,7 @@ import { SECRET_DIR, wipeSecretDir } from "../secrets.ts";
 import { describeError } from "../errors.ts";
 import { SysError } from "../host/sys.ts";
 import type { FlowContext } from "./context.ts";
+import { askNewPassphrase } from "./new-passphrase.ts";
 
 export const DISK_SETUP_TITLE = "Disk unlock key setup";
 const TRIES = 3;
@@ -69,7 +70,14 @@ export async function diskKeySetupFlow(ctx: FlowContext): Promise<DiskSetupResul
         await prompt.message({ title: DISK_SETUP_TITLE, text: `${error.message} Try again.`, tone: "warning" });
       }
     }
-    const passphrase = await newPassphrase(ctx);
+    // At most 32 bytes: a TPM 2.0 object's authValue is no longer than its SHA-256 name hash.
+    const passphrase = await askNewPassphrase(prompt, {
+      title: DISK_SETUP_TITLE,
+      what: "disk unlock key passphrase",
+      min: DISK_KEY_PASSPHRASE_MIN,
+      max: 32,
+      validate: (v) => (v.length >= DISK_KEY_PASSPHRASE_MIN && v.length <= 32 ? null : `The disk unlock key passphrase has ${DISK_KEY_PASSPHRASE_MIN} to 32 bytes.`),
+    });
     if (passphrase === null) return null;
     setup.passphrase = passphrase;
     owner = await prompt.password({ title: DISK_SETUP_TITLE, label: "TPM owner passphrase (set at Reset the TPM; empty if it has none)" });
@@ -134,28 +142,4 @@ async function chooseVolumeGroup(ctx: FlowContext): Promise<string | null> {
   groups.slice(0, 9).forEach((g, i) => items.push({ key: String(i + 1), label: `Volume group ${g}`, value: g }));
   const chosen = await ctx.ui.prompt.menu({ title: DISK_SETUP_TITLE, text: "Are the LUKS volumes logical volumes of an LVM volume group?", items, allowBack: true });
   return chosen === "back" ? null : chosen;
-}
-
-/** At least 12 characters, the same twice; asked again until so, null on Escape. */
-async function newPassphrase(ctx: FlowContext): Promise<Uint8Array | null> {
-  const prompt = ctx.ui.prompt;
-  for (;;) {
-    const first = await prompt.password({ title: DISK_SETUP_TITLE, label: `New disk unlock key passphrase (at least ${DISK_KEY_PASSPHRASE_MIN} characters; asked at each boot)` });
-    if (first === null) return null;
-    if (first.length < DISK_KEY_PASSPHRASE_MIN) {
-      first.fill(0);
-      await prompt.message({ title: DISK_SETUP_TITLE, text: `The passphrase needs at least ${DISK_KEY_PASSPHRASE_MIN} characters. Type a longer one.`, tone: "warning" });
-      continue;
-    }
-    const again = await prompt.password({ title: DISK_SETUP_TITLE, label: "The same passphrase again" });
-    if (again === null) {
-      first.fill(0);
-      return null;
-    }
-    const same = again.length === first.length && again.every((b, i) => b === first[i]);
-    again.fill(0);
-    if (same) return first;
-    first.fill(0);
-    await prompt.message({ title: DISK_SETUP_TITLE, text: "The two passphrases differ. Type it again.", tone: "warning" });
-  }
 }
