@@ -15,15 +15,12 @@ import { luksInfo } from "../../../runtime/platform/luks.ts";
 import { measureLuksHeaders } from "../../../runtime/disk/headers.ts";
 import { diskKeySecret, DiskSetupError, OccupiedSlotsError, setUpDiskKey, type DiskSetup } from "../../../runtime/disk/setup.ts";
 import { unsealSecret } from "../../../runtime/sealing/unseal.ts";
-import { makeLuksImage } from "../../support/luks.ts";
+import { DISK_PASSPHRASES, keyOpens, makeLuksImage } from "../../support/luks.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 
 const sys = createNodeSys();
 const enc = (s: string) => new TextEncoder().encode(s);
-const RECOVERY = "disk recovery passphrase";
-const PASSPHRASE = "disk unlock passphrase";
-const OWNER = "owner passphrase";
-const OTHER = "someone else's slot";
+const { recovery: RECOVERY, key: PASSPHRASE, owner: OWNER, other: OTHER } = DISK_PASSPHRASES;
 let dir: string;
 let state: string;
 let secretDir: string;
@@ -41,14 +38,6 @@ async function boot(module = "ext4 module bytes", headers?: string[]): Promise<v
   });
 }
 const withTpm = <T>(f: (tpm: Tpm) => Promise<T>) => sw.withTpm(f);
-const opens = (device: string, secret: Uint8Array | string, slot: number) => {
-  try {
-    execFileSync("cryptsetup", ["open", "--test-passphrase", "--key-slot", String(slot), "--key-file", "-", device], { input: secret, stdio: ["pipe", "ignore", "ignore"] });
-    return true;
-  } catch {
-    return false;
-  }
-};
 const setup = (over: Partial<DiskSetup> = {}): DiskSetup => ({ devices: [luks2, luks1], recovery: enc(RECOVERY), passphrase: enc(PASSPHRASE), secretDir, ...over });
 
 before(async () => {
@@ -80,7 +69,7 @@ test("an occupied slot is asked about before any change; kept when not confirmed
   await assert.rejects(withTpm((tpm) => setUpDiskKey(sys, tpm, setup(), { ownerPassphrase: OWNER, log: null })), (e: unknown) => e instanceof OccupiedSlotsError && e.slots.length === 1 && e.slots[0]!.slot === 3 && e.slots[0]!.device === luks2);
   assert.deepEqual((await luksInfo(sys, luks2)).slots, [0, 3], "nothing changed");
   const done = await withTpm((tpm) => setUpDiskKey(sys, tpm, setup({ wipe: [] }), { ownerPassphrase: OWNER, log: null }));
-  assert.ok(opens(luks2, OTHER, 3), "the slot the owner kept still opens");
+  assert.ok(keyOpens(luks2, OTHER, 3), "the slot the owner kept still opens");
   assert.deepEqual(execFileSync("ls", ["-A", secretDir]).toString(), "", "key file and header backups removed");
   const uuid = (d: string) => execFileSync("cryptsetup", ["luksUUID", d]).toString().trim();
   assert.equal(new TextDecoder().decode(done.lists.get("kexec_key_devices.txt")), `${luks2} ${uuid(luks2)}\n${luks1} ${uuid(luks1)}\n`);
@@ -91,14 +80,17 @@ test("an occupied slot is asked about before any change; kept when not confirmed
   await boot(undefined, [luks2, luks1]);
   const got = await withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc(PASSPHRASE)), { log: null }));
   assert.ok("secret" in got, JSON.stringify(got));
-  assert.ok(opens(luks2, got.secret, 31) && opens(luks1, got.secret, 7), "the unsealed key opens both volumes");
+  assert.ok(keyOpens(luks2, got.secret, 31) && keyOpens(luks1, got.secret, 7), "the unsealed key opens both volumes");
   const wrong = await withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc("not the passphrase")), { log: null }));
   assert.ok("failure" in wrong && wrong.failure.kind === "passphrase");
 
   await boot("a different module", [luks2, luks1]);
-  const moved = await withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc(PASSPHRASE)), { log: null }));
+  // PID 1's record of what it extended into PCR 5 names the module.
+  mkdirSync(join(dir, "tmp"), { recursive: true });
+  writeFileSync(join(dir, "tmp/measured-modules.txt"), `${"ab".repeat(32)}  /lib/modules/evil.ko\n`);
+  const moved = await withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc(PASSPHRASE)), { log: null, root: dir }));
   assert.ok("failure" in moved && moved.failure.kind === "pcr" && moved.failure.pcrs.includes(5), JSON.stringify(moved));
-  assert.match(moved.failure.explanation.join("\n"), /PCR 5 changed since the secret was sealed/);
+  assert.match(moved.failure.explanation.join("\n"), /PCR 5 changed since the secret was sealed \(the kernel modules loaded differ\)\.\nKernel modules measured in this boot, in order: \/lib\/modules\/evil\.ko\./);
 
   // Reseal after the module change, cut after the old key was removed: the pending copy unseals.
   const cut = new Error("power cut");
@@ -106,7 +98,7 @@ test("an occupied slot is asked about before any change; kept when not confirmed
   await boot("a different module", [luks2, luks1]);
   const after = await withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc(PASSPHRASE)), { log: null }));
   assert.ok("secret" in after && after.source === "pending", JSON.stringify(after));
-  assert.ok(opens(luks2, after.secret, 31) && opens(luks1, after.secret, 7));
+  assert.ok(keyOpens(luks2, after.secret, 31) && keyOpens(luks1, after.secret, 7));
   await boot("ext4 module bytes", [luks2, luks1]);
   const old = await withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc(PASSPHRASE)), { log: null }));
   assert.ok("failure" in old, "the resealed key is refused with the old module");

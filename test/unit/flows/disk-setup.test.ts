@@ -24,15 +24,12 @@ import { measureLuksHeaders } from "../../../runtime/disk/headers.ts";
 import { diskKeySecret } from "../../../runtime/disk/setup.ts";
 import { unsealSecret } from "../../../runtime/sealing/unseal.ts";
 import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
-import { makeLuksImage } from "../../support/luks.ts";
+import { DISK_PASSPHRASES, keyOpens, makeLuksImage } from "../../support/luks.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 import { makeRoot } from "./fixture.ts";
 
 const base = createNodeSys();
-const RECOVERY = "disk recovery passphrase";
-const PASSPHRASE = "disk unlock passphrase";
-const OWNER = "owner passphrase";
-const OTHER = "someone else's slot";
+const { recovery: RECOVERY, key: PASSPHRASE, owner: OWNER, other: OTHER } = DISK_PASSPHRASES;
 let dir: string;
 let root: string;
 let sw: Swtpm;
@@ -56,14 +53,6 @@ async function flow(answers: ScriptedAnswer[]) {
     ctx.tpm?.close();
   }
 }
-const opens = (device: string, secret: Uint8Array | string, slot: number) => {
-  try {
-    execFileSync("cryptsetup", ["open", "--test-passphrase", "--key-slot", String(slot), "--key-file", "-", device], { input: secret, stdio: ["pipe", "ignore", "ignore"] });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "bootward-duk-screens-"));
@@ -118,7 +107,7 @@ test("short and mismatched passphrases are asked again; no to the occupied slot 
   assert.match(warnings[0]!, /differ/);
   const asked = prompt.transcript.find((e) => e.kind === "confirm");
   assert.match(asked?.kind === "confirm" ? asked.text : "", /Key slot 3 of .*luks2\.img/);
-  assert.ok(opens(luks2, OTHER, 3), "the slot the owner kept still opens");
+  assert.ok(keyOpens(luks2, OTHER, 3), "the slot the owner kept still opens");
   assert.deepEqual(readdirSync(join(root, "tmp/secret")), [], "/tmp/secret wiped");
 
   const bootDir = join(root, "boot");
@@ -138,7 +127,7 @@ test("short and mismatched passphrases are asked again; no to the occupied slot 
   await sw.withTpm((tpm) => measureLuksHeaders(sys, tpm, [luks2, luks1], join(root, "tmp/secret")));
   const got = await sw.withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(new TextEncoder().encode(PASSPHRASE)), { log: null }));
   assert.ok("secret" in got, JSON.stringify(got));
-  assert.ok(opens(luks2, got.secret, 31) && opens(luks1, got.secret, 7));
+  assert.ok(keyOpens(luks2, got.secret, 31) && keyOpens(luks1, got.secret, 7));
   const wrong = await sw.withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(new TextEncoder().encode("not the passphrase")), { log: null }));
   assert.ok("failure" in wrong && wrong.failure.kind === "passphrase");
 });
