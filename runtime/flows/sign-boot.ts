@@ -90,7 +90,8 @@ async function askDefault(ctx: FlowContext, bootDir: string): Promise<DefaultCho
   return choice === "back" ? null : choice;
 }
 
-export async function signBootFlow(ctx: FlowContext): Promise<void> {
+/** `diskKey`: from the TPM options, the disk unlock key is offered even when the default entry is kept. */
+export async function signBootFlow(ctx: FlowContext, options: { diskKey?: boolean } = {}): Promise<void> {
   const prompt = ctx.ui.prompt;
   const go = await prompt.confirm({
     title: TITLE,
@@ -105,7 +106,7 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
     const signer = await askSigner(ctx);
     if (!signer) return;
     // After the key is unlocked: once the disks hold a new key slot, only a signed set with their new headers boots with it.
-    const disk = await offerDiskKey(ctx, bootDir, chosen !== "keep");
+    const disk = await offerDiskKey(ctx, bootDir, chosen !== "keep" || options.diskKey === true);
     if (disk === null) {
       signer.forget();
       return;
