@@ -10,7 +10,7 @@
 // (Heads: "Wipe key slot N on DEV? [y/N]"), raised as OccupiedSlotsError before anything is
 // changed, and answered by passing those slots back in `wipe`. A slot not confirmed is kept.
 import type { Sys } from "../host/sys.ts";
-import type { Secret, Tpm } from "../../tpm/index.ts";
+import type { Tpm } from "../../tpm/index.ts";
 import { DISK_KEY_HANDLE, DISK_KEY_PCRS, measurement, predictPcr } from "../../tpm/index.ts";
 import { addKey, killSlot, luksInfo, LuksError, testPassphrase, type LuksInfo } from "../platform/luks.ts";
 import { activateVolumeGroup } from "../platform/lvm.ts";
@@ -23,7 +23,7 @@ import type { KeyDevice } from "./key-initrd.ts";
 import { DISK_KEY_BYTES, DISK_KEY_PASSPHRASE_MIN, DISK_KEY_SLOT, LEGACY_DISK_KEY_SLOT } from "./key.ts";
 
 /** The disk key as a sealed secret: Heads' handle and PCRs, plus bootward's pending copy and record. */
-export function diskKeySecret(passphrase: Secret): SealedSecret {
+export function diskKeySecret(passphrase: Uint8Array): SealedSecret {
   return {
     handle: DISK_KEY_HANDLE,
     /** bootward only: 0x81000004 on TPM 2.0, NV index 4 on 1.2, next to Heads' 3. */
@@ -35,6 +35,16 @@ export function diskKeySecret(passphrase: Secret): SealedSecret {
     pcrs: DISK_KEY_PCRS,
     passphrase,
   };
+}
+
+/**
+ * Seals (or replaces) the key to this boot's PCRs, PCR 4 as the firmware leaves it and PCR 6
+ * as it will be once `headers` (the luksDump.txt text) are measured into it from zero.
+ */
+export async function sealDiskKey(tpm: Tpm, sys: Sys, key: Uint8Array, passphrase: Uint8Array, headers: string, options: ResealOptions = {}): Promise<ResealResult> {
+  const hash = pcrHashOf(tpm.pcrSize);
+  const pcr6 = predictPcr(hash, [measurement(hash, new TextEncoder().encode(headers))]);
+  return reseal(tpm, sys, diskKeySecret(passphrase), key, { ...options, nextBoot: new Map([[LUKS_HEADER_PCR, pcr6]]) });
 }
 
 export class DiskSetupError extends Error {
@@ -125,9 +135,7 @@ export async function setUpDiskKey(sys: Sys, tpm: Tpm, setup: DiskSetup, options
       if (!(await testPassphrase(sys, p.device, key, p.keySlot))) throw new LuksError(`the new key does not open slot ${p.keySlot} of ${p.device}`);
     }
     const headers = await luksHeaderText(sys, setup.devices, setup.secretDir);
-    const hash = pcrHashOf(tpm.pcrSize);
-    const pcr6 = predictPcr(hash, [measurement(hash, new TextEncoder().encode(headers))]);
-    const sealed = await reseal(tpm, sys, diskKeySecret(setup.passphrase), key, { ...options, nextBoot: new Map([[LUKS_HEADER_PCR, pcr6]]) });
+    const sealed = await sealDiskKey(tpm, sys, key, setup.passphrase, headers, options);
     const devices = plans.map((p) => ({ device: p.device, uuid: p.info.uuid }));
     const enc = (t: string) => new TextEncoder().encode(t);
     const lists = new Map([

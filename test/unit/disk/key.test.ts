@@ -13,7 +13,8 @@ import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { TpmPolicyError, type Tpm } from "../../../tpm/index.ts";
 import { addKey, testPassphrase } from "../../../runtime/platform/luks.ts";
 import { luksHeaderText, measureLuksHeaders } from "../../../runtime/disk/headers.ts";
-import { DISK_KEY_BYTES, DISK_KEY_SLOT, diskKeyPcrValues, sealDiskKey, unsealDiskKey } from "../../../runtime/disk/key.ts";
+import { DISK_KEY_BYTES, DISK_KEY_SLOT, unsealDiskKey } from "../../../runtime/disk/key.ts";
+import { sealDiskKey } from "../../../runtime/disk/setup.ts";
 import { extendPcr4 } from "../../../runtime/measure/pcr4.ts";
 import { MODULE_PCR } from "../../../runtime/pid1/modules.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
@@ -58,7 +59,7 @@ before(async () => {
   await addKey(sys, devices[1]!, new TextEncoder().encode(RECOVERY), keyFile, DISK_KEY_SLOT[1]);
   rmSync(keyFile);
   signedHeaders = await luksHeaderText(sys, devices, dir);
-  await withTpm(async (tpm) => sealDiskKey(tpm, key, PASSPHRASE, await diskKeyPcrValues(tpm, null, signedHeaders), OWNER));
+  await withTpm((tpm) => sealDiskKey(tpm, sys, key, new TextEncoder().encode(PASSPHRASE), signedHeaders, { log: null, ownerPassphrase: OWNER }));
 });
 after(async () => {
   await sw.stop();

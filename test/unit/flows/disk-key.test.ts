@@ -20,7 +20,8 @@ import { inMemorySigner } from "../../../gpg/sign.ts";
 import { signBoot } from "../../../runtime/boot/index.ts";
 import { addKey, luksInfo } from "../../../runtime/platform/luks.ts";
 import { luksHeaderText } from "../../../runtime/disk/headers.ts";
-import { DISK_KEY_SLOT, diskKeyPcrValues, sealDiskKey } from "../../../runtime/disk/key.ts";
+import { DISK_KEY_SLOT } from "../../../runtime/disk/key.ts";
+import { sealDiskKey } from "../../../runtime/disk/setup.ts";
 import { formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE } from "../../../runtime/disk/config.ts";
 import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
 import { makeLuksImage } from "../../support/luks.ts";
@@ -59,7 +60,7 @@ before(async () => {
   const headers = await luksHeaderText(sys, [image], dir);
   await tpm.withTpm(async (t) => {
     await t.reset({ ownerPassphrase: OWNER, primaryKeyType: "ecc" });
-    await sealDiskKey(t, key, PASSPHRASE, await diskKeyPcrValues(t, null, headers), OWNER);
+    await sealDiskKey(t, sys, key, new TextEncoder().encode(PASSPHRASE), headers, { log: null, ownerPassphrase: OWNER });
   });
   root = makeRoot();
   const boot = makeBoot();
