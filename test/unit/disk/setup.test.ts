@@ -103,3 +103,25 @@ test("an occupied slot is asked about before any change; kept when not confirmed
   const old = await withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc(PASSPHRASE)), { log: null }));
   assert.ok("failure" in old, "the resealed key is refused with the old module");
 });
+
+test("TPM 1.2: the key sealed in NV index 3 (record in index 5) opens the volumes at the next boot, and not with a wrong passphrase", async () => {
+  const state12 = join(dir, "tpm12");
+  mkdirSync(state12);
+  execFileSync("swtpm_setup", ["--tpm-state", state12, "--createek"], { stdio: "ignore" });
+  let tpm12 = await startSwtpm("1.2", state12);
+  try {
+    await tpm12.withTpm((tpm) => tpm.reset({ ownerPassphrase: OWNER, primaryKeyType: "ecc" }));
+    const done = await tpm12.withTpm((tpm) => setUpDiskKey(sys, tpm, setup({ wipe: [] }), { ownerPassphrase: OWNER, log: null }));
+    assert.equal(done.sealed.recordProblem, undefined);
+    await tpm12.stop();
+    tpm12 = await startSwtpm("1.2", state12);
+    await tpm12.withTpm((tpm) => measureLuksHeaders(sys, tpm, [luks2, luks1], secretDir));
+    const got = await tpm12.withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc(PASSPHRASE)), { log: null }));
+    assert.ok("secret" in got, JSON.stringify(got));
+    assert.ok(keyOpens(luks2, got.secret, 31) && keyOpens(luks1, got.secret, 7));
+    const wrong = await tpm12.withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc("not the passphrase")), { log: null }));
+    assert.ok("failure" in wrong, JSON.stringify(wrong));
+  } finally {
+    await tpm12.stop();
+  }
+});
