@@ -19,7 +19,8 @@ import { inMemorySigner } from "../gpg/sign.ts";
 import { executePlan, KexecError, plan, signBoot, verifyBoot } from "../runtime/boot/index.ts";
 import { addKey, luksInfo } from "../runtime/platform/luks.ts";
 import { luksHeaderText } from "../runtime/disk/headers.ts";
-import { DISK_KEY_BYTES, DISK_KEY_SLOT, diskKeyPcrValues, sealDiskKey, unsealDiskKey } from "../runtime/disk/key.ts";
+import { DISK_KEY_BYTES, DISK_KEY_SLOT, unsealDiskKey } from "../runtime/disk/key.ts";
+import { sealDiskKey } from "../runtime/disk/setup.ts";
 import { diskKeyConfig, formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE } from "../runtime/disk/config.ts";
 import { keyedInitrd, measureKeyDevices } from "../runtime/disk/insert.ts";
 import { makeBoot, makeGpgHome } from "../test/boot/support.ts";
@@ -52,7 +53,7 @@ try {
   const headers = await luksHeaderText(sys, [image], work);
   await sw.withTpm(async (t) => {
     await t.reset({ ownerPassphrase: OWNER, primaryKeyType: "ecc" });
-    await sealDiskKey(t, key, PASSPHRASE, await diskKeyPcrValues(t, null, headers), OWNER);
+    await sealDiskKey(t, sys, key, PASSPHRASE, headers, { log: null, ownerPassphrase: new TextEncoder().encode(OWNER) });
   });
   key.fill(0);
 
@@ -84,7 +85,7 @@ try {
       if (withKey) {
         const config = diskKeyConfig(v)!;
         await measureKeyDevices(sys, tpm, config, secretDir);
-        const released = await unsealDiskKey(tpm, PASSPHRASE);
+        const released = await unsealDiskKey(tpm, sys, PASSPHRASE, { log: null });
         insertKey = (initrd) => keyedInitrd(sys, initrd, secretDir, released, config).finally(() => released.fill(0));
       }
       const p = plan(sys, v, {}, 1, join(secretDir, "stage"));

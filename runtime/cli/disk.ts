@@ -5,15 +5,17 @@ import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../platform/tpm-device.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import { TpmError } from "../../tpm/errors.ts";
-import { addKey, killSlot, luksInfo, LuksError, testPassphrase } from "../platform/luks.ts";
-import { luksHeaderText, measureLuksHeaders } from "../disk/headers.ts";
-import { DISK_KEY_BYTES, DISK_KEY_PASSPHRASE_MIN, DISK_KEY_SLOT, diskKeyPcrValues, LEGACY_DISK_KEY_SLOT, sealDiskKey, unsealDiskKey } from "../disk/key.ts";
+import { LuksError } from "../platform/luks.ts";
+import { LvmError } from "../platform/lvm.ts";
+import { measureLuksHeaders } from "../disk/headers.ts";
+import { DISK_KEY_PASSPHRASE_MIN, DiskKeyUnsealError, unsealDiskKey } from "../disk/key.ts";
 import { buildKeyInitrd, defaultOverrides, type KeyDevice } from "../disk/key-initrd.ts";
-import { formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE, parseKeyDevices } from "../disk/config.ts";
+import { KEY_DEVICES_FILE, parseKeyDevices } from "../disk/config.ts";
+import { DiskSetupError, OccupiedSlotsError, planSetup, setUpDiskKey, type DiskSetup } from "../disk/setup.ts";
 import { readEventLog } from "../sealing/eventlog.ts";
 import { SECRET_DIR, wipeSecretDir } from "../platform/secrets.ts";
 
-const USAGE = `usage: bootward disk seal --devices DEV[,DEV…] --drk-passphrase-file F --passphrase-file F [--owner-passphrase-file F]
+const USAGE = `usage: bootward disk seal --devices DEV[,DEV…] [--volume-group VG] --drk-passphrase-file F --passphrase-file F [--owner-passphrase-file F] [--wipe-occupied yes]
        bootward disk unseal --passphrase-file F --out FILE
        bootward disk initrd OS_INITRD OUT --passphrase-file F
        bootward disk measure [--devices DEV[,DEV…]]`;
@@ -62,7 +64,7 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       const p = parse(rest, ["--passphrase-file", "--out"]);
       const out = resolvePath(root, need(p.values, "--out"));
       const passphrase = readSecret(need(p.values, "--passphrase-file"));
-      const key = await withTpm((tpm) => unsealDiskKey(tpm, passphrase)).finally(() => passphrase.fill(0));
+      const key = await withTpm((tpm) => unsealDiskKey(tpm, ctx.sys, passphrase, { root })).finally(() => passphrase.fill(0));
       ctx.sys.writeFile(out, key, 0o400);
       key.fill(0);
       return 0;
@@ -72,7 +74,7 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       if (p.positional.length !== 2) throw new UsageError(`disk initrd needs OS_INITRD and OUT\n${USAGE}`);
       const devices = parseKeyDevices(ctx.sys.readText(`${boot}/${KEY_DEVICES_FILE}`));
       const passphrase = readSecret(need(p.values, "--passphrase-file"));
-      const key = await withTpm((tpm) => unsealDiskKey(tpm, passphrase)).finally(() => passphrase.fill(0));
+      const key = await withTpm((tpm) => unsealDiskKey(tpm, ctx.sys, passphrase, { root })).finally(() => passphrase.fill(0));
       try {
         await buildKeyInitrd(ctx.sys, resolvePath(root, p.positional[0]!), resolvePath(root, p.positional[1]!), key, defaultOverrides(devices));
       } finally {
@@ -81,17 +83,25 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       return 0;
     }
     if (action === "seal") {
-      const p = parse(rest, ["--devices", "--drk-passphrase-file", "--passphrase-file", "--owner-passphrase-file"]);
+      const p = parse(rest, ["--devices", "--volume-group", "--drk-passphrase-file", "--passphrase-file", "--owner-passphrase-file", "--wipe-occupied"]);
       const devices = paths(devicesFrom(need(p.values, "--devices")));
       const drk = readSecret(need(p.values, "--drk-passphrase-file"));
       const passphrase = readSecret(need(p.values, "--passphrase-file"));
       const owner = p.values.has("--owner-passphrase-file") ? readSecret(p.values.get("--owner-passphrase-file")!) : undefined;
       try {
         if (passphrase.length < DISK_KEY_PASSPHRASE_MIN) throw new UsageError(`the disk unlock key passphrase needs at least ${DISK_KEY_PASSPHRASE_MIN} characters`);
-        const keyed = await sealNewKey(ctx, devices, drk, passphrase, owner, secretDir, withTpm);
-        ctx.sys.writeFile(`${boot}/${KEY_DEVICES_FILE}`, formatKeyDevices(keyed.devices));
-        ctx.sys.writeFile(`${boot}/${HEADER_HASH_FILE}`, keyed.headers);
-        ctx.out(`disk unlock key sealed; ${KEY_DEVICES_FILE} and ${HEADER_HASH_FILE} written: sign /boot again (bootward boot sign) or it will not verify`);
+        const setup: DiskSetup = { devices, recovery: drk, passphrase, secretDir, ...(p.values.has("--volume-group") ? { volumeGroup: p.values.get("--volume-group")! } : {}) };
+        // Checked before the TPM is opened: a refused recovery passphrase needs no TPM. --wipe-occupied is the operator's "yes" to Heads' "Wipe key slot N?" for every slot the plan names.
+        try {
+          await planSetup(ctx.sys, setup);
+        } catch (e) {
+          if (!(e instanceof OccupiedSlotsError) || p.values.get("--wipe-occupied") !== "yes") throw e;
+          setup.wipe = e.slots;
+        }
+        const { log } = readEventLog(ctx.sys, root);
+        const done = await withTpm((tpm) => setUpDiskKey(ctx.sys, tpm, setup, { log, root, ...(owner ? { ownerPassphrase: owner } : {}) }));
+        for (const [name, bytes] of done.lists) ctx.sys.writeFile(`${boot}/${name}`, bytes);
+        ctx.out(`disk unlock key sealed; ${[...done.lists.keys()].join(", ")} written: sign /boot again (bootward boot sign) or it will not verify`);
       } finally {
         for (const b of [drk, passphrase, owner]) b?.fill(0);
         wipeSecretDir(ctx.sys, root);
@@ -99,45 +109,9 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       return 0;
     }
   } catch (error) {
-    if (!(error instanceof LuksError || error instanceof TpmError)) throw error;
+    if (!(error instanceof LuksError || error instanceof TpmError || error instanceof LvmError || error instanceof DiskSetupError || error instanceof OccupiedSlotsError || error instanceof DiskKeyUnsealError)) throw error;
     ctx.err(`bootward: ${error.message}`);
     return 1;
   }
   throw new UsageError(USAGE);
-}
-
-/** kexec-seal-key.sh without its questions: each device must open with the DRK; only the DUK slot (and Heads' legacy slot 1) is emptied. */
-async function sealNewKey(
-  ctx: CommandContext,
-  devices: string[],
-  drk: Uint8Array,
-  passphrase: Uint8Array,
-  owner: Uint8Array | undefined,
-  secretDir: string,
-  withTpm: <T>(use: (tpm: Tpm) => Promise<T>) => Promise<T>,
-): Promise<{ devices: KeyDevice[]; headers: string }> {
-  const sys = ctx.sys;
-  const key = sys.randomBytes(DISK_KEY_BYTES);
-  const keyFile = `${secretDir}/secret.key`;
-  sys.writeFile(keyFile, key, 0o400);
-  try {
-    const keyed: KeyDevice[] = [];
-    for (const device of devices) {
-      const info = await luksInfo(sys, device);
-      const slot = DISK_KEY_SLOT[info.version];
-      let drkSlot: number | undefined;
-      for (const s of info.slots) if (drkSlot === undefined && (await testPassphrase(sys, device, drk, s))) drkSlot = s;
-      if (drkSlot === undefined) throw new LuksError(`${device}: the disk recovery passphrase opens no key slot`);
-      if (drkSlot === slot) throw new LuksError(`${device}: the recovery passphrase is in slot ${slot}, which the disk unlock key takes; move it to another slot first`);
-      for (const s of info.slots) if (s !== drkSlot && (s === slot || s === LEGACY_DISK_KEY_SLOT)) await killSlot(sys, device, drk, s);
-      await addKey(sys, device, drk, keyFile, slot);
-      keyed.push({ device, uuid: info.uuid });
-    }
-    const headers = await luksHeaderText(sys, devices, secretDir);
-    const { log } = readEventLog(sys, ctx.options.root);
-    await withTpm(async (tpm) => sealDiskKey(tpm, key, passphrase, await diskKeyPcrValues(tpm, log, headers), owner));
-    return { devices: keyed, headers };
-  } finally {
-    key.fill(0);
-  }
 }

@@ -6,12 +6,12 @@
 // they are now (the firmware and the modules loaded this boot, which load the same way every
 // boot), PCR 4 as the firmware leaves it — the key is unsealed before PCR 4 moves for the OS,
 // so the OS can never unseal it (Heads' code seals to calcfuturepcr 4, the clean value) — and
-// PCR 6 as it will be once the LUKS headers are measured into it from zero.
-import type { Tpm, Secret } from "../../tpm/index.ts";
-import { DISK_KEY_HANDLE, DISK_KEY_PCRS, measurement, predictPcr } from "../../tpm/index.ts";
-import type { EventLog } from "../../tpm/eventlog/parse.ts";
-import { futurePcr4, pcrHashOf } from "../sealing/eventlog.ts";
-import { LUKS_HEADER_PCR } from "./headers.ts";
+// PCR 6 as it will be once the LUKS headers are measured into it from zero (setup.ts seals).
+import type { Sys } from "../host/sys.ts";
+import type { Tpm } from "../../tpm/index.ts";
+import { DISK_KEY_HANDLE, DISK_KEY_PCRS } from "../../tpm/index.ts";
+import type { SealedSecret } from "../sealing/secret.ts";
+import { unsealSecret, type UnsealFailure, type UnsealSecretOptions } from "../sealing/unseal.ts";
 
 /** Heads' DUK: 128 random bytes. */
 export const DISK_KEY_BYTES = 128;
@@ -22,20 +22,43 @@ export const DISK_KEY_SLOT = { 1: 7, 2: 31 } as const;
 /** Heads' earlier DUK slot, emptied without asking. */
 export const LEGACY_DISK_KEY_SLOT = 1;
 
-/** The PCR values the key is sealed to, given this boot's state and the headers' luksDump.txt text. */
-export async function diskKeyPcrValues(tpm: Tpm, log: EventLog | null, headersText: string): Promise<Map<number, Uint8Array>> {
-  const hash = pcrHashOf(tpm.pcrSize);
-  const values = await tpm.pcrRead(DISK_KEY_PCRS);
-  values.set(4, futurePcr4(log, hash));
-  values.set(LUKS_HEADER_PCR, predictPcr(hash, [measurement(hash, new TextEncoder().encode(headersText))]));
-  return values;
+/** The disk key as a sealed secret: Heads' handle and PCRs, plus bootward's pending copy and record. */
+export function diskKeySecret(passphrase: Uint8Array): SealedSecret {
+  return {
+    handle: DISK_KEY_HANDLE,
+    /** bootward only: 0x81000004 on TPM 2.0, NV index 4 on 1.2, next to Heads' 3. */
+    pendingHandle: DISK_KEY_HANDLE + 1,
+    /** bootward only: 0x01800003 in TPM 2.0's owner NV range; on 1.2 NV index 5. */
+    recordIndex: { "2.0": 0x01800000 | DISK_KEY_HANDLE, "1.2": DISK_KEY_HANDLE + 2 },
+    /** 8 SHA-256 values and their header take 270 bytes. */
+    recordSize: 512,
+    pcrs: DISK_KEY_PCRS,
+    passphrase,
+    advice: 'If you updated the firmware, its settings or the kernel, reseal the key from "Update checksums and sign"; otherwise treat the machine as tampered with.',
+  };
 }
 
-export async function sealDiskKey(tpm: Tpm, key: Uint8Array, passphrase: Secret, values: Map<number, Uint8Array>, ownerPassphrase?: Secret): Promise<void> {
-  await tpm.seal(key, { handle: DISK_KEY_HANDLE, pcrs: DISK_KEY_PCRS, pcrValues: values, passphrase, ...(ownerPassphrase === undefined ? {} : { ownerPassphrase }) });
+/** The TPM kept the key: `failure` says why (the PCRs that moved, a wrong passphrase, nothing sealed). */
+export class DiskKeyUnsealError extends Error {
+  override readonly name = "DiskKeyUnsealError";
+  constructor(readonly failure: UnsealFailure["failure"]) {
+    super(unsealProblem(failure));
+  }
 }
 
-/** The key, if PCRs 0–7 hold the sealed values and the passphrase is right; a TpmPolicyError says which was wrong. */
-export function unsealDiskKey(tpm: Tpm, passphrase: Secret): Promise<Uint8Array> {
-  return tpm.unseal({ handle: DISK_KEY_HANDLE, pcrs: DISK_KEY_PCRS, passphrase });
+/**
+ * The key, from its handle or from the pending copy an interrupted reseal left (so the boot
+ * and `bootward disk unseal` agree), if PCRs 0–7 hold the sealed values and the passphrase is right.
+ */
+export async function unsealDiskKey(tpm: Tpm, sys: Sys, passphrase: Uint8Array, options: UnsealSecretOptions = {}): Promise<Uint8Array> {
+  const got = await unsealSecret(tpm, sys, diskKeySecret(passphrase), options);
+  if ("secret" in got) return got.secret;
+  throw new DiskKeyUnsealError(got.failure);
+}
+
+function unsealProblem(failure: UnsealFailure["failure"]): string {
+  if (failure.kind === "absent") return "The TPM holds no disk unlock key (it was reset, or the key was never sealed). Set the key up again from the default boot entry or the TPM/TOTP/HOTP options.";
+  if (failure.kind === "passphrase") return `The disk unlock key passphrase was refused (${failure.explanation.join(" ")}). Each wrong passphrase counts toward the TPM's dictionary-attack lockout.`;
+  if (failure.kind === "error") return failure.explanation.join(" ");
+  return `The TPM did not release the disk unlock key.\n${failure.explanation.join("\n")}`;
 }

@@ -4,11 +4,11 @@
 // initrd. When the TPM will not release it, the screen says why and offers to boot anyway
 // with the disk recovery passphrase, which the OS then asks for.
 import type { VerifiedBoot } from "../boot/index.ts";
-import { TpmPolicyError } from "../../tpm/index.ts";
 import { diskKeyConfig, DiskKeyConfigError } from "../disk/config.ts";
 import { DiskHeadersChangedError, keyedInitrd, measureKeyDevices } from "../disk/insert.ts";
-import { unsealDiskKey } from "../disk/key.ts";
+import { DiskKeyUnsealError, unsealDiskKey } from "../disk/key.ts";
 import { LuksError } from "../platform/luks.ts";
+import { activateVolumeGroup, LvmError } from "../platform/lvm.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import type { FlowContext } from "./context.ts";
@@ -32,9 +32,10 @@ export async function diskKeyForBoot(ctx: FlowContext, v: VerifiedBoot): Promise
   }
   if (!config) return { kind: "none" };
   if (!ctx.tpm) return offerRecovery(ctx, `There is no TPM to release the disk unlock key (${ctx.tpmError ?? "none was opened"}).`);
-  if (config.volumeGroup !== null) return offerRecovery(ctx, `The disk unlock key's devices are in the LVM volume group ${config.volumeGroup}, which bootward cannot activate yet.`);
   const secretDir = resolvePath(ctx.root, SECRET_DIR);
   try {
+    // As Heads' kexec-insert-key: the devices are logical volumes of this group, so it is activated before their headers are read; the OS initrd unlocks and activates on its own.
+    if (config.volumeGroup !== null) await activateVolumeGroup(ctx.sys, config.volumeGroup);
     const checked = await measureKeyDevices(ctx.sys, ctx.tpm, config, secretDir);
     if (!checked) await prompt.message({ title: DISK_KEY_TITLE, text: "/boot holds no signed copy of the LUKS headers, so whether they changed cannot be checked. Set the disk unlock key up again (choose a new default boot entry) to enable the check.", tone: "warning" });
   } catch (error) {
@@ -42,7 +43,7 @@ export async function diskKeyForBoot(ctx: FlowContext, v: VerifiedBoot): Promise
       await prompt.message({ title: DISK_KEY_TITLE, text: `${error.message}\n\nNothing was booted.`, tone: "error" });
       return { kind: "stop" };
     }
-    if (!(error instanceof LuksError)) throw error;
+    if (!(error instanceof LuksError || error instanceof LvmError)) throw error;
     await prompt.message({ title: DISK_KEY_TITLE, text: `${describeError(error)}\n\nNothing was booted.`, tone: "error" });
     return { kind: "stop" };
   }
@@ -50,26 +51,17 @@ export async function diskKeyForBoot(ctx: FlowContext, v: VerifiedBoot): Promise
     const passphrase = await prompt.password({ title: DISK_KEY_TITLE, label: `Disk unlock key passphrase (try ${attempt} of ${TRIES}; Escape boots with the recovery passphrase instead)` });
     if (passphrase === null) return offerRecovery(ctx, "No disk unlock key passphrase was given.");
     try {
-      const key = await unsealDiskKey(ctx.tpm, passphrase);
-      return {
-        kind: "key",
-        insertKey: (initrd) => keyedInitrd(ctx.sys, initrd, secretDir, key, config),
-        forget: () => void key.fill(0),
-      };
+      const key = await unsealDiskKey(ctx.tpm, ctx.sys, passphrase, { root: ctx.root });
+      return { kind: "key", insertKey: (initrd) => keyedInitrd(ctx.sys, initrd, secretDir, key, config), forget: () => void key.fill(0) };
     } catch (error) {
-      if (!(error instanceof TpmPolicyError)) throw error;
-      if (error.reason !== "passphrase" || /lockout/.test(error.message)) return offerRecovery(ctx, unsealProblem(error));
+      if (!(error instanceof DiskKeyUnsealError)) throw error;
+      if (error.failure.kind !== "passphrase") return offerRecovery(ctx, error.message);
       await prompt.message({ title: DISK_KEY_TITLE, text: `Wrong passphrase.${attempt < TRIES ? " Try again." : ""} Each wrong passphrase counts toward the TPM's dictionary-attack lockout.`, tone: "warning" });
     } finally {
       passphrase.fill(0);
     }
   }
   return offerRecovery(ctx, `The disk unlock key passphrase was wrong ${TRIES} times.`);
-}
-
-function unsealProblem(error: TpmPolicyError): string {
-  if (error.reason === "passphrase") return `The TPM refused the passphrase: ${error.message}.`;
-  return `The TPM did not release the disk unlock key: ${error.message}. PCRs 0-3 and 7 follow the firmware and its settings, PCR 5 the kernel modules loaded, PCR 6 the disk's LUKS headers; one of them is not what it was when the key was sealed. If you updated the firmware or its settings, reseal the key from "Update checksums and sign"; otherwise treat the machine as tampered with.`;
 }
 
 async function offerRecovery(ctx: FlowContext, why: string): Promise<DiskKeyDecision> {

@@ -13,6 +13,7 @@ import { isBootProblem } from "./boot-problems.ts";
 import { SysError } from "../host/sys.ts";
 import { BackupDriveError, driveLabel, readBackupKey, type UsbDrive } from "../ownership/drive.ts";
 import { backupDriveList } from "../ownership/drive-list.ts";
+import { offerDiskKey } from "./disk-setup.ts";
 
 const TITLE = "Update checksums and sign /boot";
 const DEFAULT_KEY_FILE = "/media/privkey.sec";
@@ -89,7 +90,8 @@ async function askDefault(ctx: FlowContext, bootDir: string): Promise<DefaultCho
   return choice === "back" ? null : choice;
 }
 
-export async function signBootFlow(ctx: FlowContext): Promise<void> {
+/** `diskKey`: from the TPM options, the disk unlock key is offered even when the default entry is kept. */
+export async function signBootFlow(ctx: FlowContext, options: { diskKey?: boolean } = {}): Promise<void> {
   const prompt = ctx.ui.prompt;
   const go = await prompt.confirm({
     title: TITLE,
@@ -103,6 +105,12 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
     if (chosen === null) return;
     const signer = await askSigner(ctx);
     if (!signer) return;
+    // After the key is unlocked: once the disks hold a new key slot, only a signed set with their new headers boots with it.
+    const disk = await offerDiskKey(ctx, bootDir, chosen !== "keep" || options.diskKey === true);
+    if (disk === null) {
+      signer.forget();
+      return;
+    }
     // The first signed set on this TPM creates the rollback counter, which takes the owner's authorization.
     let ownerPassphrase: Uint8Array | null = null;
     if (ctx.tpm && !ctx.sys.stat(`${bootDir}/${ROLLBACK_FILE}`)) {
@@ -122,6 +130,7 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
           ...(ctx.tpm ? { tpm: ctx.tpm } : {}),
           ...(ownerPassphrase ? { ownerPassphrase } : {}),
           ...(chosen === "keep" ? {} : { defaultIndex: chosen }),
+          ...(disk ? { lists: disk.lists } : {}),
         }),
       );
     } finally {
@@ -130,7 +139,8 @@ export async function signBootFlow(ctx: FlowContext): Promise<void> {
       signer.forget();
     }
     const counter = result.counter ? `\nRollback counter ${result.counter.name} is now ${result.counter.value}.` : "\nNo TPM: no rollback counter was written.";
-    await prompt.message({ title: TITLE, text: `/boot is signed by ${signer.fingerprint}.${counter}`, tone: "success" });
+    const key = disk ? `\nThe disk unlock key opens ${disk.devices.map((d) => d.device).join(", ")}; Default boot asks for its passphrase.` : "";
+    await prompt.message({ title: TITLE, text: `/boot is signed by ${signer.fingerprint}.${counter}${key}`, tone: "success" });
   } catch (error) {
     if (!isBootProblem(error)) throw error;
     await prompt.message({ title: TITLE, text: `${describeError(error)}\n\nThe signed set in /boot is the old one or the new one, never a mix.`, tone: "error" });

@@ -16,7 +16,7 @@ import { isBootProblem } from "./boot-problems.ts";
 import { resolvePath } from "../paths.ts";
 import { ROLLBACK_FILE } from "../boot/index.ts";
 
-type TpmChoice = "generate" | "reset" | "troubleshoot" | "back";
+type TpmChoice = "generate" | "reset" | "troubleshoot" | "disk" | "back";
 
 export async function tpmOptionsMenu(ctx: FlowContext): Promise<void> {
   for (;;) {
@@ -26,6 +26,7 @@ export async function tpmOptionsMenu(ctx: FlowContext): Promise<void> {
         { key: "g", label: "Generate new TOTP/HOTP secret", value: "generate" },
         { key: "r", label: "Reset the TPM", value: "reset" },
         { key: "t", label: "TOTP/HOTP does not match after refresh, troubleshoot", value: "troubleshoot" },
+        { key: "d", label: "Set up or reseal the disk unlock key (then sign /boot)", value: "disk" },
         { key: "m", label: "<-- Return to the Options menu", value: "back" },
       ],
       allowBack: true,
@@ -33,6 +34,7 @@ export async function tpmOptionsMenu(ctx: FlowContext): Promise<void> {
     if (choice === "back") return;
     if (choice === "generate") await generateSecret(ctx);
     else if (choice === "reset") await resetTpm(ctx);
+    else if (choice === "disk") await (await import("./sign-boot.ts")).signBootFlow(ctx, { diskKey: true });
     else await timeTroubleshooting(ctx);
   }
 }

@@ -6,5 +6,7 @@ export const PCR_ROLE: Record<number, string> = {
   2: "firmware code: coreboot stages and payload, option ROMs",
   3: "option ROM configuration",
   4: "boot runtime: recovery shell, USB boot, forced boot",
+  5: "the kernel modules loaded differ",
+  6: "the LUKS headers differ: a key slot added or removed, or a header rewritten",
   7: "files the firmware carries in CBFS: GPG keyring, trustdb, config.user",
 };

@@ -61,3 +61,12 @@ export async function addKey(sys: Sys, device: string, passphrase: Uint8Array, k
 export async function killSlot(sys: Sys, device: string, passphrase: Uint8Array, slot: number): Promise<void> {
   await runTool(sys, ["cryptsetup", "luksKillSlot", "--key-file", "-", device, String(slot)], `emptying key slot ${slot} of ${device}`, fail, passphrase);
 }
+
+/** The LUKS volumes blkid finds (Heads offers the same list: `blkid | grep crypto_LUKS`); none is not an error. */
+export async function luksDevices(sys: Sys): Promise<string[]> {
+  const result = await sys.exec(["blkid", "-t", "TYPE=crypto_LUKS", "-o", "device"]);
+  // blkid exits 2 when nothing matches.
+  if (result.status === 2) return [];
+  if (result.status !== 0) throw new LuksError(`listing LUKS devices failed (blkid: ${toolComplaint(result)})`);
+  return new TextDecoder().decode(result.stdout).split("\n").map((l) => l.trim()).filter((l) => l.startsWith("/"));
+}

@@ -13,6 +13,8 @@ import { futurePcr4, pcrHashOf, readEventLog } from "./eventlog.ts";
 import { BOOT_PCR, PCR4_STRINGS, pcr4Reason } from "../measure/pcr4.ts";
 import { readRecord, recordMatchesSeal } from "./record.ts";
 import type { SealedSecret } from "./secret.ts";
+import { MODULE_PCR, MODULE_RECORD } from "../pid1/modules.ts";
+import { resolvePath } from "../paths.ts";
 
 export interface FailureExplanation {
   /** The bound PCRs known to differ from the values sealed to (empty when that cannot be told). */
@@ -55,6 +57,8 @@ export async function explainUnsealFailure(tpm: Tpm, sys: Sys, secret: SealedSec
   for (const p of changed) {
     lines.push(`PCR ${p} changed since the secret was sealed (${PCR_ROLE[p] ?? "see the event log"}).`);
     if (p === BOOT_PCR) lines.push(pcr4Sentence(clean4, live.get(p)!, hash));
+    // The boot runtime, not the firmware, extends PCR 5, so its own record names the modules, not the event log.
+    else if (p === MODULE_PCR) lines.push(moduleLines(sys, options.root));
     else lines.push(...logLines(log, p, live.get(p)!, hash, source.absent));
   }
 
@@ -67,9 +71,16 @@ export async function explainUnsealFailure(tpm: Tpm, sys: Sys, secret: SealedSec
     }
   }
   if (changed.some((p) => p !== BOOT_PCR)) {
-    lines.push("If you changed the firmware, its settings or the GPG keys in it, generate a new secret; if you did not, the firmware may have been tampered with.");
+    lines.push(secret.advice ?? "If you changed the firmware, its settings or the GPG keys in it, generate a new secret; if you did not, the firmware may have been tampered with.");
   }
   return { pcrs: changed.sort((a, b) => a - b), explanation: lines, recorded: trusted };
+}
+
+function moduleLines(sys: Sys, root = "/"): string {
+  const file = resolvePath(root, MODULE_RECORD);
+  const text = sys.stat(file) ? sys.readText(file) : "";
+  const modules = text.split("\n").map((l) => l.split(/\s+/).slice(1).join(" ")).filter((m) => m !== "");
+  return modules.length > 0 ? `Kernel modules measured in this boot, in order: ${modules.join(", ")}.` : `No kernel module was measured in this boot (${MODULE_RECORD} is empty or missing).`;
 }
 
 function pcr4Sentence(clean: Uint8Array, live: Uint8Array, hash: PcrHash): string {

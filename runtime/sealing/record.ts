@@ -24,12 +24,15 @@ export class RecordError extends TpmError {
   }
 }
 
-export function encodeRecord(record: PcrRecord): Uint8Array {
+/** The record's NV size: 256 bytes unless the secret names a larger one (8 SHA-256 PCRs need 270). */
+export const recordSize = (secret: SealedSecret) => secret.recordSize ?? RECORD_SIZE;
+
+export function encodeRecord(record: PcrRecord, capacity = RECORD_SIZE): Uint8Array {
   const pcrs = [...record.pcrs].sort((a, b) => a - b);
   const size = pcrs.length ? record.values.get(pcrs[0]!)!.length : 0;
   const need = 6 + pcrs.length * (1 + size);
-  if (need > RECORD_SIZE) throw new RecordError(`${pcrs.length} PCRs do not fit the ${RECORD_SIZE}-byte record`);
-  const out = new Uint8Array(RECORD_SIZE);
+  if (need > capacity) throw new RecordError(`${pcrs.length} PCRs do not fit the ${capacity}-byte record`);
+  const out = new Uint8Array(capacity);
   out.set(MAGIC, 0);
   out[4] = size;
   out[5] = pcrs.length;
@@ -66,20 +69,22 @@ export function recordIndex(tpm: Tpm, secret: SealedSecret): number {
  */
 export async function writeRecord(tpm: Tpm, secret: SealedSecret, record: PcrRecord, ownerPassphrase?: Secret): Promise<void> {
   const index = recordIndex(tpm, secret);
-  const data = encodeRecord(record);
+  const capacity = recordSize(secret);
+  const data = encodeRecord(record, capacity);
   const size = await tpm.nvSize(index);
-  if (size !== null && size !== RECORD_SIZE) {
+  if (size !== null && size !== capacity) {
     throw new RecordError(`NV index 0x${index.toString(16)} holds something else (${size} bytes): leaving it alone`);
   }
-  if (size === null) await tpm.nvDefine(index, RECORD_SIZE, { ownerPassphrase, auth: "" });
+  if (size === null) await tpm.nvDefine(index, capacity, { ownerPassphrase, auth: "" });
   await tpm.nvWrite(index, data, "");
 }
 
 export async function readRecord(tpm: Tpm, secret: SealedSecret): Promise<PcrRecord | null> {
   const index = recordIndex(tpm, secret);
   try {
-    if ((await tpm.nvSize(index)) !== RECORD_SIZE) return null;
-    return decodeRecord(await tpm.nvRead(index, RECORD_SIZE));
+    const capacity = recordSize(secret);
+    if ((await tpm.nvSize(index)) !== capacity) return null;
+    return decodeRecord(await tpm.nvRead(index, capacity));
   } catch (e) {
     if (e instanceof TpmResponseError) return null;
     throw e;

@@ -9,3 +9,21 @@ export function makeLuksImage(path: string, version: 1 | 2, passphrase: string):
   execFileSync("cryptsetup", ["luksFormat", "--batch-mode", "--type", `luks${version}`, "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", path], { input: passphrase });
   return path;
 }
+
+/** The passphrases the disk-key setup tests use: the volumes' recovery one, the key's, the TPM owner's, and a stranger's slot. */
+export const DISK_PASSPHRASES = {
+  recovery: "disk recovery passphrase",
+  key: "disk unlock passphrase",
+  owner: "owner passphrase",
+  other: "someone else's slot",
+} as const;
+
+/** Whether `secret` opens key slot `slot` of `device` (cryptsetup --test-passphrase; nothing mapped). */
+export function keyOpens(device: string, secret: Uint8Array | string, slot: number): boolean {
+  try {
+    execFileSync("cryptsetup", ["open", "--test-passphrase", "--key-slot", String(slot), "--key-file", "-", device], { input: secret, stdio: ["pipe", "ignore", "ignore"] });
+    return true;
+  } catch {
+    return false;
+  }
+}

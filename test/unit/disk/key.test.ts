@@ -10,10 +10,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeSys } from "../../../runtime/host/node/sys.ts";
-import { TpmPolicyError, type Tpm } from "../../../tpm/index.ts";
+import type { Tpm } from "../../../tpm/index.ts";
 import { addKey, testPassphrase } from "../../../runtime/platform/luks.ts";
 import { luksHeaderText, measureLuksHeaders } from "../../../runtime/disk/headers.ts";
-import { DISK_KEY_BYTES, DISK_KEY_SLOT, diskKeyPcrValues, sealDiskKey, unsealDiskKey } from "../../../runtime/disk/key.ts";
+import { DISK_KEY_BYTES, DISK_KEY_SLOT, DiskKeyUnsealError, unsealDiskKey } from "../../../runtime/disk/key.ts";
+import { sealDiskKey } from "../../../runtime/disk/setup.ts";
 import { extendPcr4 } from "../../../runtime/measure/pcr4.ts";
 import { MODULE_PCR } from "../../../runtime/pid1/modules.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
@@ -40,6 +41,10 @@ async function boot(module = "ext4 module bytes"): Promise<void> {
 }
 
 const withTpm = <T>(f: (tpm: Tpm) => Promise<T>) => sw.withTpm(f);
+const unseal = (tpm: Tpm, passphrase: string) => unsealDiskKey(tpm, sys, new TextEncoder().encode(passphrase), { log: null });
+/** Refused because exactly these PCRs moved, as the failure screen will name them. */
+const movedPcrs = (pcrs: number[]) => (e: unknown) => e instanceof DiskKeyUnsealError && e.failure.kind === "pcr" && e.failure.pcrs.join() === pcrs.join();
+const wrongPassphrase = (e: unknown) => e instanceof DiskKeyUnsealError && e.failure.kind === "passphrase";
 
 const luksImage = (version: 1 | 2) => makeLuksImage(join(dir, `luks${version}.img`), version, RECOVERY);
 
@@ -58,7 +63,7 @@ before(async () => {
   await addKey(sys, devices[1]!, new TextEncoder().encode(RECOVERY), keyFile, DISK_KEY_SLOT[1]);
   rmSync(keyFile);
   signedHeaders = await luksHeaderText(sys, devices, dir);
-  await withTpm(async (tpm) => sealDiskKey(tpm, key, PASSPHRASE, await diskKeyPcrValues(tpm, null, signedHeaders), OWNER));
+  await withTpm((tpm) => sealDiskKey(tpm, sys, key, new TextEncoder().encode(PASSPHRASE), signedHeaders, { log: null, ownerPassphrase: OWNER }));
 });
 after(async () => {
   await sw.stop();
@@ -69,7 +74,7 @@ test("next boot: the headers measured into PCR 6 match the signed text, the pass
   await boot();
   const unsealed = await withTpm(async (tpm) => {
     assert.equal(await measureLuksHeaders(sys, tpm, devices, dir), signedHeaders);
-    return unsealDiskKey(tpm, PASSPHRASE);
+    return unseal(tpm, PASSPHRASE);
   });
   assert.deepEqual(unsealed, key);
   assert.equal(await testPassphrase(sys, devices[0]!, unsealed, DISK_KEY_SLOT[2]), true);
@@ -80,8 +85,8 @@ test("a wrong passphrase, or none, is refused as a passphrase failure", async ()
   await boot();
   await withTpm(async (tpm) => {
     await measureLuksHeaders(sys, tpm, devices, dir);
-    await assert.rejects(unsealDiskKey(tpm, "not the passphrase"), (e: unknown) => e instanceof TpmPolicyError && e.reason === "passphrase");
-    await assert.rejects(unsealDiskKey(tpm, ""), (e: unknown) => e instanceof TpmPolicyError && /needs a passphrase/.test(e.message));
+    await assert.rejects(unseal(tpm, "not the passphrase"), wrongPassphrase);
+    await assert.rejects(unseal(tpm, ""), (e: unknown) => wrongPassphrase(e) && /needs a passphrase/.test((e as Error).message));
   });
 });
 
@@ -90,7 +95,7 @@ test("PCR 4 moved for the OS: even the right passphrase is refused (the OS canno
   await withTpm(async (tpm) => {
     await measureLuksHeaders(sys, tpm, devices, dir);
     await extendPcr4(tpm, "generic");
-    await assert.rejects(unsealDiskKey(tpm, PASSPHRASE), (e: unknown) => e instanceof TpmPolicyError && /PCR values \(0,1,2,3,4,5,6,7\) are not those/.test(e.message));
+    await assert.rejects(unseal(tpm, PASSPHRASE), movedPcrs([4]));
   });
 });
 
@@ -98,10 +103,10 @@ test("a module that changed (PCR 5) → refused; the headers not measured (PCR 6
   await boot("ext4 module bytes, patched");
   await withTpm(async (tpm) => {
     await measureLuksHeaders(sys, tpm, devices, dir);
-    await assert.rejects(unsealDiskKey(tpm, PASSPHRASE), (e: unknown) => e instanceof TpmPolicyError && /PCR values/.test(e.message));
+    await assert.rejects(unseal(tpm, PASSPHRASE), movedPcrs([5]));
   });
   await boot();
-  await assert.rejects(withTpm((tpm) => unsealDiskKey(tpm, PASSPHRASE)), (e: unknown) => e instanceof TpmPolicyError && /PCR values/.test(e.message));
+  await assert.rejects(withTpm((tpm) => unseal(tpm, PASSPHRASE)), movedPcrs([6]));
 });
 
 test("a rewritten header: its text differs from the signed one (checked before any unseal), and PCR 6 no longer unseals", async () => {
@@ -114,7 +119,7 @@ test("a rewritten header: its text differs from the signed one (checked before a
     await boot();
     await withTpm(async (tpm) => {
       assert.notEqual(await measureLuksHeaders(sys, tpm, devices, dir), signedHeaders);
-      await assert.rejects(unsealDiskKey(tpm, PASSPHRASE), (e: unknown) => e instanceof TpmPolicyError && /PCR values/.test(e.message));
+      await assert.rejects(unseal(tpm, PASSPHRASE), movedPcrs([6]));
     });
   } finally {
     execFileSync("mv", [saved, devices[0]!]);
@@ -136,6 +141,6 @@ test("interop: a key sealed by tpm2-tools as Heads' tpmr seals it (PCRs 0–7 + 
   await sw.tool(["tpm2_load", "-Q", "-C", "0x81000000", "-u", f("k.pub"), "-r", f("k.priv"), "-c", f("k.ctx")]);
   await sw.tool(["tpm2_evictcontrol", "-Q", "-C", "o", "-P", "hex:" + Buffer.from(OWNER).toString("hex"), "-c", f("k.ctx"), "0x81000003"]);
   await sw.tool(["tpm2_flushcontext", "-t"]);
-  assert.deepEqual(Buffer.from(await withTpm((tpm) => unsealDiskKey(tpm, PASSPHRASE))), readFileSync(f("heads.key")));
-  await assert.rejects(withTpm((tpm) => unsealDiskKey(tpm, "wrong passphrase")), (e: unknown) => e instanceof TpmPolicyError && e.reason === "passphrase");
+  assert.deepEqual(Buffer.from(await withTpm((tpm) => unseal(tpm, PASSPHRASE))), readFileSync(f("heads.key")));
+  await assert.rejects(withTpm((tpm) => unseal(tpm, "wrong passphrase")), wrongPassphrase);
 });

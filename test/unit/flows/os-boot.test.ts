@@ -212,7 +212,7 @@ test("Update checksums and sign: a kernel update is re-signed with entry 2 as de
   mkdirSync(dirname(keyFile));
   writeFileSync(keyFile, rig.gpg.ownerSecret());
   const prompt = await run(root, [
-    { menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "2" }, { menu: "f" }, { input: "/media/privkey.sec" }, { password: "" }, { menu: "r" },
+    { menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "2" }, { menu: "f" }, { input: "/media/privkey.sec" }, { password: "" }, { confirm: false }, { menu: "r" },
     { menu: "d" },
   ]);
   const done = entries(prompt, "message").find((m) => m.title === "Update checksums and sign /boot");
@@ -256,7 +256,7 @@ test("Update checksums and sign on an owned TPM without a rollback counter: the 
   writeFileSync(join(root, "media/privkey.sec"), rig.gpg.ownerSecret());
   await rig.sw.withTpm((tpm) => tpm.reset({ ownerPassphrase: "owner-secret" }));
   const listing = readdirSync(join(root, "boot")).sort();
-  const sign = (owner: string): ScriptedAnswer[] => [{ menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "1" }, { menu: "f" }, { input: "/media/privkey.sec" }, { password: "" }, { password: owner }, { menu: "r" }];
+  const sign = (owner: string): ScriptedAnswer[] => [{ menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "1" }, { menu: "f" }, { input: "/media/privkey.sec" }, { password: "" }, { confirm: false }, { password: owner }, { menu: "r" }];
 
   const refused = await run(root, sign("not-the-owner"));
   const error = entries(refused, "message").find((m) => m.title === "Update checksums and sign /boot");

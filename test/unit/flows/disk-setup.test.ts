@@ -1,0 +1,133 @@
+// The disk unlock key setup screens, driven by the scripted prompt on swtpm 2.0 with real
+// LUKS1 and LUKS2 images (blkid answers with their paths, as it would list the disks): a
+// refused recovery passphrase stops after 3 tries with nothing written; a short or mismatched
+// passphrase is asked again; "no" to an occupied slot keeps it; the lists are signed into
+// /boot and GnuPG verifies them; the key opens both volumes at the next boot, not with a
+// wrong passphrase.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openTpm } from "../../../tpm/index.ts";
+import { createNodeSys } from "../../../runtime/host/node/sys.ts";
+import type { Sys } from "../../../runtime/host/sys.ts";
+import { ScriptedPrompt, type ScriptedAnswer } from "../../../ui/scripted-prompt.ts";
+import { plainUi } from "../../../runtime/flows/context.ts";
+import { startFlows } from "../../../runtime/flows/boot.ts";
+import { DISK_SETUP_TITLE, diskKeySetupFlow } from "../../../runtime/flows/disk-setup.ts";
+import { inMemorySigner } from "../../../gpg/sign.ts";
+import { signBoot } from "../../../runtime/boot/index.ts";
+import { luksInfo } from "../../../runtime/platform/luks.ts";
+import { measureLuksHeaders } from "../../../runtime/disk/headers.ts";
+import { diskKeySecret } from "../../../runtime/disk/key.ts";
+import { unsealSecret } from "../../../runtime/sealing/unseal.ts";
+import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
+import { DISK_PASSPHRASES, keyOpens, makeLuksImage } from "../../support/luks.ts";
+import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
+import { makeRoot } from "./fixture.ts";
+
+const base = createNodeSys();
+const { recovery: RECOVERY, key: PASSPHRASE, owner: OWNER, other: OTHER } = DISK_PASSPHRASES;
+let dir: string;
+let root: string;
+let sw: Swtpm;
+let gpg: GpgHome;
+let luks2: string;
+let luks1: string;
+
+// blkid lists the two images as the LUKS devices; every other tool is the real one.
+const sys: Sys = {
+  ...base,
+  exec: async (argv, options) =>
+    argv[0] === "blkid" ? { status: 0, stdout: new TextEncoder().encode(`${luks2}\n${luks1}\n`), stderr: new Uint8Array() } : base.exec(argv, options),
+};
+
+async function flow(answers: ScriptedAnswer[]) {
+  const prompt = new ScriptedPrompt(answers);
+  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  try {
+    return { prompt, result: await diskKeySetupFlow(ctx) };
+  } finally {
+    ctx.tpm?.close();
+  }
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "bootward-duk-screens-"));
+  mkdirSync(join(dir, "tpm"));
+  gpg = makeGpgHome();
+  luks2 = makeLuksImage(join(dir, "luks2.img"), 2, RECOVERY);
+  luks1 = makeLuksImage(join(dir, "luks1.img"), 1, RECOVERY);
+  writeFileSync(join(dir, "other"), OTHER);
+  execFileSync("cryptsetup", ["luksAddKey", "--key-file", "-", "--key-slot", "3", luks2, join(dir, "other")], { input: RECOVERY });
+  root = makeRoot();
+  const boot = makeBoot();
+  cpSync(boot, join(root, "boot"), { recursive: true });
+  rmSync(join(boot, ".."), { recursive: true, force: true });
+  sw = await startSwtpm("2.0", join(dir, "tpm"));
+  await sw.withTpm((tpm) => tpm.reset({ ownerPassphrase: OWNER, primaryKeyType: "ecc" }));
+});
+after(async () => {
+  await sw?.stop();
+  gpg.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
+});
+
+test("a wrong recovery passphrase 3 times stops with a sentence; nothing is written", async () => {
+  const slots = (await luksInfo(sys, luks2)).slots;
+  const { prompt, result } = await flow([{ menu: "a" }, { password: "wrong 1" }, { password: "wrong 2" }, { password: "wrong 3" }]);
+  assert.equal(result, null);
+  const last = prompt.transcript.filter((e) => e.kind === "message").pop();
+  assert.match(last?.kind === "message" ? last.text : "", /recovery passphrase opens no key slot.*refused 3 times/s);
+  assert.deepEqual((await luksInfo(sys, luks2)).slots, slots);
+  assert.equal(await sw.withTpm((tpm) => tpm.sealedObject(3)), null);
+  prompt.assertDone();
+});
+
+test("short and mismatched passphrases are asked again; no to the occupied slot keeps it; the signed lists verify and the key opens both volumes", async () => {
+  const { prompt, result } = await flow([
+    { menu: "a" },
+    { password: RECOVERY },
+    { password: "too short" },
+    { password: PASSPHRASE },
+    { password: "something else entirely" },
+    { password: PASSPHRASE },
+    { password: PASSPHRASE },
+    { password: OWNER },
+    { confirm: false },
+  ]);
+  prompt.assertDone();
+  assert.ok(result, JSON.stringify(prompt.transcript));
+  const short = prompt.transcript.find((e) => e.kind === "password" && e.rejected);
+  assert.match(short?.kind === "password" ? (short.rejected ?? "") : "", /12 to 32 bytes/);
+  const warnings = prompt.transcript.filter((e) => e.kind === "message" && e.title === DISK_SETUP_TITLE).map((e) => (e.kind === "message" ? e.text : ""));
+  assert.match(warnings[0]!, /differ/);
+  const asked = prompt.transcript.find((e) => e.kind === "confirm");
+  assert.match(asked?.kind === "confirm" ? asked.text : "", /Key slot 3 of .*luks2\.img/);
+  assert.ok(keyOpens(luks2, OTHER, 3), "the slot the owner kept still opens");
+  assert.deepEqual(readdirSync(join(root, "tmp/secret")), [], "/tmp/secret wiped");
+
+  const bootDir = join(root, "boot");
+  const signer = await inMemorySigner(gpg.ownerSecret());
+  await signBoot(sys, { bootDir, signer, lists: result.lists });
+  const names = readdirSync(bootDir).filter((n) => /^kexec.*\.txt$/.test(n)).sort();
+  for (const n of ["kexec_key_devices.txt", "kexec_lukshdr_hash.txt"]) assert.ok(names.includes(n), n);
+  const uuid = (d: string) => execFileSync("cryptsetup", ["luksUUID", d]).toString().trim();
+  assert.equal(readFileSync(join(bootDir, "kexec_key_devices.txt"), "utf8"), `${luks2} ${uuid(luks2)}\n${luks1} ${uuid(luks1)}\n`);
+  // Heads' check_config: (cd /boot; sha256sum kexec*.txt) | gpg --verify kexec.sig -
+  const stream = execFileSync("sha256sum", names, { cwd: bootDir });
+  gpg.gpg(["--verify", join(bootDir, "kexec.sig"), "-"], stream);
+
+  // The next boot: PCR 6 from the headers; the key opens LUKS2 slot 31 and LUKS1 slot 7.
+  await sw.stop();
+  sw = await startSwtpm("2.0", join(dir, "tpm"));
+  await sw.withTpm((tpm) => measureLuksHeaders(sys, tpm, [luks2, luks1], join(root, "tmp/secret")));
+  const got = await sw.withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(new TextEncoder().encode(PASSPHRASE)), { log: null }));
+  assert.ok("secret" in got, JSON.stringify(got));
+  assert.ok(keyOpens(luks2, got.secret, 31) && keyOpens(luks1, got.secret, 7));
+  const wrong = await sw.withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(new TextEncoder().encode("not the passphrase")), { log: null }));
+  assert.ok("failure" in wrong && wrong.failure.kind === "passphrase");
+});
