@@ -22,6 +22,10 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   "mkfs.ext4": "e2fsprogs",
   debugfs: "e2fsprogs",
   xz: "xz-utils",
+  unxz: "xz-utils",
+  unlzma: "xz-utils",
+  zstd: "zstd",
+  bzip2: "bzip2",
   depmod: "kmod",
   modinfo: "kmod",
   cpio: "cpio",
@@ -60,7 +64,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
  */
 export const BASE_TOOLS: readonly string[] = [
   "sh", "find", "sort", "sha256sum", "xargs", "head", "mkdir", "base32", "tar", "node", "npm", "npx", "git",
-  "cp", "mv", "ls", "mkfifo",
+  "cp", "mv", "ls", "mkfifo", "gunzip", "gzip",
 ];
 
 /** `npm run build`: QuickJS and the binary (musl), the pinned Debian packages, the initramfs. */

@@ -26,6 +26,8 @@ const APPLETS = [
   "vi", "less", "blkid", "mdev", "switch_root", "chroot", "uname", "dd", "hexdump", "xxd", "ps",
   // the OEM reset's backup drive: re-read its new partition table, make its filesystems
   "blockdev", "mke2fs", "mkdosfs",
+  // the disk key setup reads the crypttab out of gzip, xz and lzma OS initrds (zstd is decoded in JS)
+  "gunzip", "unxz", "unlzma",
 ];
 
 const EMPTY_DIRS: ReadonlyArray<readonly [string, number]> = [

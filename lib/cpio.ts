@@ -119,3 +119,48 @@ export function writeCpio(entries: CpioEntry[]): Uint8Array {
   member(0, { path: TRAILER, mode: 0, data: new Uint8Array(0) });
   return joinBytes(chunks);
 }
+
+/** A regular file read out of a newc archive. */
+export interface CpioFile {
+  path: string;
+  mode: number;
+  data: Uint8Array;
+}
+
+const HEADER_SIZE = 110;
+const decoder = new TextDecoder();
+
+/**
+ * Reads one newc archive ("070701", or "070702" with checksums) starting at `offset`, up to
+ * its trailer: the regular files `wanted` picks, and where the archive ends. Paths lose a
+ * leading "./" or "/" (mkinitramfs and dracut archive "." relative names; the kernel treats
+ * both alike). Offsets are absolute, so the 4-byte alignment the format needs counts from the
+ * archive's start, as the kernel's unpacker counts it.
+ */
+export function readCpio(bytes: Uint8Array, offset: number, wanted: (path: string) => boolean): { files: CpioFile[]; end: number } {
+  const files: CpioFile[] = [];
+  const start = offset;
+  let at = offset;
+  const field = (i: number) => {
+    const text = decoder.decode(bytes.subarray(at + 6 + i * 8, at + 14 + i * 8));
+    if (!/^[0-9a-fA-F]{8}$/.test(text)) throw new CpioError(`The cpio header at byte ${at} has a field that is not 8 hex digits; the archive is damaged.`);
+    return parseInt(text, 16);
+  };
+  for (;;) {
+    if (at + HEADER_SIZE > bytes.length) throw new CpioError(`The cpio archive that starts at byte ${start} ends before its trailer; the file is truncated.`);
+    const magic = decoder.decode(bytes.subarray(at, at + 6));
+    if (magic !== "070701" && magic !== "070702") throw new CpioError(`No newc cpio header at byte ${at} (found ${JSON.stringify(magic)}); the archive is damaged or not newc.`);
+    const mode = field(1);
+    const size = field(6);
+    const nameSize = field(11);
+    const nameEnd = at + HEADER_SIZE + nameSize;
+    const dataStart = nameEnd + pad4(nameEnd - start);
+    const dataEnd = dataStart + size;
+    if (nameSize === 0 || dataEnd > bytes.length) throw new CpioError(`The cpio entry at byte ${at} runs past the end of the file; the archive is truncated.`);
+    const name = decoder.decode(bytes.subarray(at + HEADER_SIZE, nameEnd - 1));
+    at = dataEnd + pad4(dataEnd - start);
+    if (name === TRAILER) return { files, end: Math.min(at, bytes.length) };
+    const path = name.replace(/^(\.\/|\/)+/, "");
+    if ((mode & 0o170000) === S_IFREG && path !== "" && wanted(path)) files.push({ path, mode: mode & 0o7777, data: bytes.subarray(dataStart, dataEnd) });
+  }
+}

@@ -9,16 +9,18 @@ import { LuksError } from "../platform/luks.ts";
 import { LvmError } from "../platform/lvm.ts";
 import { measureLuksHeaders } from "../disk/headers.ts";
 import { DISK_KEY_PASSPHRASE_MIN, DiskKeyUnsealError, unsealDiskKey } from "../disk/key.ts";
-import { buildKeyInitrd, defaultOverrides, type KeyDevice } from "../disk/key-initrd.ts";
-import { KEY_DEVICES_FILE, parseKeyDevices } from "../disk/config.ts";
+import { buildKeyInitrd, formatOverrides, initrdCrypttabOverrides, KeyInitrdError, overridesFor, type KeyDevice } from "../disk/key-initrd.ts";
+import { OsInitrdError } from "../disk/os-initrd.ts";
+import { CRYPTTAB_OVERRIDES_FILE, KEY_DEVICES_FILE, parseKeyDevices } from "../disk/config.ts";
 import { DiskSetupError, OccupiedSlotsError, planSetup, setUpDiskKey, type DiskSetup } from "../disk/setup.ts";
 import { readEventLog } from "../sealing/eventlog.ts";
 import { SECRET_DIR, wipeSecretDir } from "../platform/secrets.ts";
 
-const USAGE = `usage: bootward disk seal --devices DEV[,DEV…] [--volume-group VG] --drk-passphrase-file F --passphrase-file F [--owner-passphrase-file F] [--wipe-occupied yes]
+const USAGE = `usage: bootward disk seal --devices DEV[,DEV…] [--volume-group VG] [--os-initrd FILE] --drk-passphrase-file F --passphrase-file F [--owner-passphrase-file F] [--wipe-occupied yes]
        bootward disk unseal --passphrase-file F --out FILE
        bootward disk initrd OS_INITRD OUT --passphrase-file F
-       bootward disk measure [--devices DEV[,DEV…]]`;
+       bootward disk measure [--devices DEV[,DEV…]]
+       bootward disk crypttab OS_INITRD`;
 
 function parse(args: string[], allowed: string[]): { positional: string[]; values: Map<string, string> } {
   const positional: string[] = [];
@@ -60,6 +62,14 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       ctx.out(text.trimEnd());
       return 0;
     }
+    if (action === "crypttab") {
+      // What a setup with this initrd as the default entry's would write to kexec_initrd_crypttab_overrides.txt.
+      const p = parse(rest, []);
+      if (p.positional.length !== 1) throw new UsageError(`disk crypttab needs OS_INITRD\n${USAGE}`);
+      const overrides = await initrdCrypttabOverrides(ctx.sys, resolvePath(root, p.positional[0]!));
+      ctx.out(overrides.length === 0 ? "no crypttab in this initrd: the boot would write Heads' generic lines (luks-<UUID> … /secret.key luks,discard)" : formatOverrides(overrides).trimEnd());
+      return 0;
+    }
     if (action === "unseal") {
       const p = parse(rest, ["--passphrase-file", "--out"]);
       const out = resolvePath(root, need(p.values, "--out"));
@@ -76,14 +86,16 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       const passphrase = readSecret(need(p.values, "--passphrase-file"));
       const key = await withTpm((tpm) => unsealDiskKey(tpm, ctx.sys, passphrase, { root })).finally(() => passphrase.fill(0));
       try {
-        await buildKeyInitrd(ctx.sys, resolvePath(root, p.positional[0]!), resolvePath(root, p.positional[1]!), key, defaultOverrides(devices));
+        const overridesFile = `${boot}/${CRYPTTAB_OVERRIDES_FILE}`;
+        const overrides = overridesFor(ctx.sys.stat(overridesFile) ? ctx.sys.readText(overridesFile) : undefined, devices);
+        await buildKeyInitrd(ctx.sys, resolvePath(root, p.positional[0]!), resolvePath(root, p.positional[1]!), key, overrides);
       } finally {
         key.fill(0);
       }
       return 0;
     }
     if (action === "seal") {
-      const p = parse(rest, ["--devices", "--volume-group", "--drk-passphrase-file", "--passphrase-file", "--owner-passphrase-file", "--wipe-occupied"]);
+      const p = parse(rest, ["--devices", "--volume-group", "--os-initrd", "--drk-passphrase-file", "--passphrase-file", "--owner-passphrase-file", "--wipe-occupied"]);
       const devices = paths(devicesFrom(need(p.values, "--devices")));
       const drk = readSecret(need(p.values, "--drk-passphrase-file"));
       const passphrase = readSecret(need(p.values, "--passphrase-file"));
@@ -91,6 +103,9 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       try {
         if (passphrase.length < DISK_KEY_PASSPHRASE_MIN) throw new UsageError(`the disk unlock key passphrase needs at least ${DISK_KEY_PASSPHRASE_MIN} characters`);
         const setup: DiskSetup = { devices, recovery: drk, passphrase, secretDir, ...(p.values.has("--volume-group") ? { volumeGroup: p.values.get("--volume-group")! } : {}) };
+        // --os-initrd: the default entry's initrd, whose crypttab names the volumes as the OS expects them (Heads' kexec-save-default reads it).
+        const osInitrd = p.values.get("--os-initrd");
+        if (osInitrd !== undefined) setup.overrides = await initrdCrypttabOverrides(ctx.sys, resolvePath(root, osInitrd));
         // Checked before the TPM is opened: a refused recovery passphrase needs no TPM. --wipe-occupied is the operator's "yes" to Heads' "Wipe key slot N?" for every slot the plan names.
         try {
           await planSetup(ctx.sys, setup);
@@ -100,8 +115,12 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
         }
         const { log } = readEventLog(ctx.sys, root);
         const done = await withTpm((tpm) => setUpDiskKey(ctx.sys, tpm, setup, { log, root, ...(owner ? { ownerPassphrase: owner } : {}) }));
-        for (const [name, bytes] of done.lists) ctx.sys.writeFile(`${boot}/${name}`, bytes);
-        ctx.out(`disk unlock key sealed; ${[...done.lists.keys()].join(", ")} written: sign /boot again (bootward boot sign) or it will not verify`);
+        for (const [name, bytes] of done.lists) {
+          if (bytes !== null) ctx.sys.writeFile(`${boot}/${name}`, bytes);
+          else if (ctx.sys.stat(`${boot}/${name}`)) ctx.sys.remove(`${boot}/${name}`);
+        }
+        const written = [...done.lists].filter(([, bytes]) => bytes !== null).map(([name]) => name);
+        ctx.out(`disk unlock key sealed; ${written.join(", ")} written: sign /boot again (bootward boot sign) or it will not verify`);
       } finally {
         for (const b of [drk, passphrase, owner]) b?.fill(0);
         wipeSecretDir(ctx.sys, root);
@@ -109,7 +128,7 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       return 0;
     }
   } catch (error) {
-    if (!(error instanceof LuksError || error instanceof TpmError || error instanceof LvmError || error instanceof DiskSetupError || error instanceof OccupiedSlotsError || error instanceof DiskKeyUnsealError)) throw error;
+    if (!(error instanceof LuksError || error instanceof TpmError || error instanceof LvmError || error instanceof DiskSetupError || error instanceof OccupiedSlotsError || error instanceof DiskKeyUnsealError || error instanceof KeyInitrdError || error instanceof OsInitrdError)) throw error;
     ctx.err(`bootward: ${error.message}`);
     return 1;
   }

@@ -3,7 +3,7 @@
 // as sealed (kexec_lukshdr_hash.txt) and the crypttab overrides for the OS initrd. Read only
 // from a VerifiedBoot: an unsigned file cannot add a device or change where the key goes.
 import type { VerifiedBoot } from "../boot/integrity/verified.ts";
-import { defaultOverrides, parseOverrides, type CrypttabOverride, type KeyDevice } from "./key-initrd.ts";
+import { overridesFor, type CrypttabOverride, type KeyDevice } from "./key-initrd.ts";
 
 export const KEY_DEVICES_FILE = "kexec_key_devices.txt";
 export const KEY_LVM_FILE = "kexec_key_lvm.txt";
@@ -49,11 +49,10 @@ export function diskKeyConfig(v: VerifiedBoot): DiskKeyConfig | null {
   const devices = parseKeyDevices(devicesText);
   const vg = v.signedList(KEY_LVM_FILE)?.trim() ?? "";
   if (vg !== "" && !/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(vg)) throw new DiskKeyConfigError(`${KEY_LVM_FILE} does not name a volume group`);
-  const overridesText = v.signedList(CRYPTTAB_OVERRIDES_FILE);
   return {
     devices,
     volumeGroup: vg === "" ? null : vg,
     headers: v.signedList(HEADER_HASH_FILE) ?? null,
-    overrides: overridesText !== undefined && overridesText.trim() !== "" ? parseOverrides(overridesText) : defaultOverrides(devices),
+    overrides: overridesFor(v.signedList(CRYPTTAB_OVERRIDES_FILE), devices),
   };
 }

@@ -5,6 +5,7 @@
 // unpacks both archives into one rootfs, so these files override the OS initrd's own.
 import type { Sys } from "../host/sys.ts";
 import { writeCpio, type CpioEntry } from "../../lib/cpio.ts";
+import { osInitrdFiles } from "./os-initrd.ts";
 
 export class KeyInitrdError extends Error {
   override readonly name = "KeyInitrdError";
@@ -31,6 +32,11 @@ export function defaultOverrides(devices: KeyDevice[]): CrypttabOverride[] {
   return DEFAULT_CRYPTTABS.flatMap((path) => devices.map((d) => ({ path, line: `luks-${d.uuid} UUID=${d.uuid} /${KEY_FILE} luks,discard` })));
 }
 
+/** The overrides /boot's kexec_initrd_crypttab_overrides.txt gives, or Heads' generic lines when it is absent or empty. */
+export function overridesFor(text: string | undefined, devices: KeyDevice[]): CrypttabOverride[] {
+  return text !== undefined && text.trim() !== "" ? parseOverrides(text) : defaultOverrides(devices);
+}
+
 /** Reads kexec_initrd_crypttab_overrides.txt: `<path>:<line>` per line (the line may hold colons; Heads takes the last field). */
 export function parseOverrides(text: string): CrypttabOverride[] {
   return text
@@ -45,6 +51,37 @@ export function parseOverrides(text: string): CrypttabOverride[] {
       }
       return { path, line };
     });
+}
+
+/**
+ * kexec-save-default's overrides, from the OS initrd of the default entry: for each crypttab
+ * it carries (any file whose path holds "crypttab", as Heads finds them), its entries with no
+ * key file ("none", "-" or absent) pointed at /secret.key and the rest kept, so the OS opens
+ * its volumes under the names its root= and fstab expect. Empty when it has none (the boot
+ * then writes Heads' generic lines).
+ */
+export async function initrdCrypttabOverrides(sys: Sys, osInitrd: string): Promise<CrypttabOverride[]> {
+  const found = await osInitrdFiles(sys, osInitrd, (path) => path.includes("crypttab"));
+  const overrides: CrypttabOverride[] = [];
+  for (const file of [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    for (const raw of new TextDecoder().decode(file.data).split("\n")) {
+      const fields = raw.trim().split(/\s+/);
+      if (fields[0] === "" || fields[0]!.startsWith("#")) continue;
+      if (fields.length < 2) throw new KeyInitrdError(`${file.path} in the OS initrd ${osInitrd} has an entry without a device ("${raw.trim()}"); fix the OS's crypttab and rebuild its initrd.`);
+      const keyFile = fields[2];
+      if (keyFile === undefined || keyFile === "none" || keyFile === "-") fields[2] = `/${KEY_FILE}`;
+      const line = fields.join(" ");
+      // Heads' file separates path and line with the last colon: a colon in the line cannot be written.
+      if (line.includes(":")) throw new KeyInitrdError(`${file.path} in the OS initrd ${osInitrd} has an entry with a colon ("${line}"), which kexec_initrd_crypttab_overrides.txt cannot hold; use a crypttab entry without one.`);
+      overrides.push({ path: file.path, line });
+    }
+  }
+  return overrides;
+}
+
+/** kexec_initrd_crypttab_overrides.txt as Heads writes it: `/<crypttab path>:<line>` per line. */
+export function formatOverrides(overrides: CrypttabOverride[]): string {
+  return overrides.map((o) => `/${o.path}:${o.line}\n`).join("");
 }
 
 /** The cpio appended to the OS initrd: the key and each crypttab, its lines in order. */

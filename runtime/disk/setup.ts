@@ -18,8 +18,8 @@ import { activateVolumeGroup } from "../platform/lvm.ts";
 import { reseal, type ResealOptions, type ResealResult } from "../sealing/seal.ts";
 import { pcrHashOf } from "../sealing/eventlog.ts";
 import { LUKS_HEADER_PCR, luksHeaderText } from "./headers.ts";
-import { formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE, KEY_LVM_FILE } from "./config.ts";
-import type { KeyDevice } from "./key-initrd.ts";
+import { CRYPTTAB_OVERRIDES_FILE, formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE, KEY_LVM_FILE } from "./config.ts";
+import { formatOverrides, type CrypttabOverride, type KeyDevice } from "./key-initrd.ts";
 import { DISK_KEY_BYTES, DISK_KEY_PASSPHRASE_MIN, DISK_KEY_SLOT, diskKeySecret, LEGACY_DISK_KEY_SLOT } from "./key.ts";
 
 /**
@@ -61,12 +61,14 @@ export interface DiskSetup {
   wipe?: OccupiedSlot[];
   /** /tmp/secret: the key file and header backups live there and are removed after. */
   secretDir: string;
+  /** The default entry's OS initrd crypttab lines pointed at the key (initrdCrypttabOverrides); none: Heads' generic lines at boot. */
+  overrides?: CrypttabOverride[];
 }
 
 export interface DiskSetupResult {
   devices: KeyDevice[];
-  /** The /boot lists to sign: kexec_key_devices.txt, kexec_lukshdr_hash.txt, kexec_key_lvm.txt. */
-  lists: Map<string, Uint8Array>;
+  /** The /boot lists to sign: kexec_key_devices.txt, kexec_lukshdr_hash.txt, kexec_key_lvm.txt, kexec_initrd_crypttab_overrides.txt; null: a stale one to remove. */
+  lists: Map<string, Uint8Array | null>;
   sealed: ResealResult;
 }
 
@@ -125,11 +127,13 @@ export async function setUpDiskKey(sys: Sys, tpm: Tpm, setup: DiskSetup, options
     const sealed = await sealDiskKey(tpm, sys, key, setup.passphrase, headers, options);
     const devices = plans.map((p) => ({ device: p.device, uuid: p.info.uuid }));
     const enc = (t: string) => new TextEncoder().encode(t);
-    const lists = new Map([
+    const overrides = setup.overrides ?? [];
+    const lists = new Map<string, Uint8Array | null>([
       [KEY_DEVICES_FILE, enc(formatKeyDevices(devices))],
       [HEADER_HASH_FILE, enc(headers)],
+      [KEY_LVM_FILE, setup.volumeGroup === undefined ? null : enc(`${setup.volumeGroup}\n`)],
+      [CRYPTTAB_OVERRIDES_FILE, overrides.length === 0 ? null : enc(formatOverrides(overrides))],
     ]);
-    if (setup.volumeGroup !== undefined) lists.set(KEY_LVM_FILE, enc(`${setup.volumeGroup}\n`));
     return { devices, lists, sealed };
   } catch (error) {
     if (changed.length === 0) throw error;

@@ -9,6 +9,8 @@ import { luksDevices, LuksError } from "../platform/luks.ts";
 import { LvmError, volumeGroups } from "../platform/lvm.ts";
 import { DISK_KEY_PASSPHRASE_MIN } from "../disk/key.ts";
 import { KEY_DEVICES_FILE } from "../disk/config.ts";
+import { initrdCrypttabOverrides, KeyInitrdError, type CrypttabOverride } from "../disk/key-initrd.ts";
+import { OsInitrdError } from "../disk/os-initrd.ts";
 import { DiskSetupError, OccupiedSlotsError, planSetup, setUpDiskKey, type DiskSetup, type DiskSetupResult } from "../disk/setup.ts";
 import { resolvePath } from "../paths.ts";
 import { SECRET_DIR, wipeSecretDir } from "../platform/secrets.ts";
@@ -28,18 +30,21 @@ const nothing = "Nothing was changed on the disks or in the TPM.";
  * PCRs, a header changed). The existing list only chooses the question (an unsigned file may
  * change a message, never a default). undefined: nothing to add; null: stopped.
  */
-export async function offerDiskKey(ctx: FlowContext, bootDir: string, newDefault: boolean): Promise<DiskSetupResult | undefined | null> {
+export async function offerDiskKey(ctx: FlowContext, bootDir: string, newDefault: boolean, osInitrd: string | null): Promise<DiskSetupResult | undefined | null> {
   const configured = ctx.sys.stat(`${bootDir}/${KEY_DEVICES_FILE}`)?.kind === "file";
   if (!configured && !newDefault) return undefined;
   const text = configured
     ? "/boot has a disk unlock key set up. Reseal it now, for this firmware, these kernel modules and the disks' current LUKS headers? (A new key replaces the old one; the recovery passphrase is needed.)"
     : "Do you wish to add a disk encryption key to the TPM? It opens the LUKS volumes at Default boot after its passphrase is typed.";
   if (!(await ctx.ui.prompt.confirm({ title: DISK_SETUP_TITLE, text }))) return undefined;
-  return diskKeySetupFlow(ctx);
+  return diskKeySetupFlow(ctx, osInitrd);
 }
 
-/** The lists to sign, or null when the owner stopped or the setup failed (the screen said why). */
-export async function diskKeySetupFlow(ctx: FlowContext): Promise<DiskSetupResult | null> {
+/**
+ * The lists to sign, or null when the owner stopped or the setup failed (the screen said why).
+ * `osInitrd`: the default entry's initrd, whose crypttab the overrides follow.
+ */
+export async function diskKeySetupFlow(ctx: FlowContext, osInitrd: string | null): Promise<DiskSetupResult | null> {
   const prompt = ctx.ui.prompt;
   const stop = async (text: string) => {
     await prompt.message({ title: DISK_SETUP_TITLE, text, tone: "error" });
@@ -52,8 +57,10 @@ export async function diskKeySetupFlow(ctx: FlowContext): Promise<DiskSetupResul
   if (devices.length === 0) return stop(`No LUKS volume was found. Connect the disk and try again. ${nothing}`);
   const volumeGroup = await chooseVolumeGroup(ctx);
   if (volumeGroup === null) return null;
+  const overrides = await readOverrides(ctx, osInitrd);
+  if (overrides === null) return null;
   const secretDir = resolvePath(ctx.root, SECRET_DIR);
-  const setup: DiskSetup = { devices, recovery: new Uint8Array(0), passphrase: new Uint8Array(0), secretDir, ...(volumeGroup === "" ? {} : { volumeGroup }) };
+  const setup: DiskSetup = { devices, recovery: new Uint8Array(0), passphrase: new Uint8Array(0), secretDir, overrides, ...(volumeGroup === "" ? {} : { volumeGroup }) };
   let owner: Uint8Array | null = null;
   try {
     for (let attempt = 1; ; attempt++) {
@@ -109,6 +116,30 @@ export async function diskKeySetupFlow(ctx: FlowContext): Promise<DiskSetupResul
     owner?.fill(0);
     wipeSecretDir(ctx.sys, ctx.root);
   }
+}
+
+/**
+ * The crypttab overrides from the default entry's initrd, before anything changes; when it
+ * cannot be read the owner decides whether Heads' generic lines will do (they name each volume
+ * luks-<UUID>, which an OS whose root= names its own mapping will not find). null: stopped.
+ */
+async function readOverrides(ctx: FlowContext, osInitrd: string | null): Promise<CrypttabOverride[] | null> {
+  if (osInitrd === null) return [];
+  const progress = ctx.ui.prompt.progress("Reading the crypttab of the default entry's initrd");
+  let problem: string;
+  try {
+    return await initrdCrypttabOverrides(ctx.sys, osInitrd);
+  } catch (error) {
+    if (!(error instanceof OsInitrdError || error instanceof KeyInitrdError || error instanceof SysError)) throw error;
+    problem = describeError(error);
+  } finally {
+    progress.done();
+  }
+  const go = await ctx.ui.prompt.confirm({
+    title: DISK_SETUP_TITLE,
+    text: `${problem}\n\nContinue with generic crypttab lines (each volume opened as luks-<UUID>)? The OS may then not find its root volume under the name it expects, and ask for the recovery passphrase.`,
+  });
+  return go ? [] : null;
 }
 
 async function chooseDevices(ctx: FlowContext): Promise<string[] | null> {

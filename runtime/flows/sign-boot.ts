@@ -4,6 +4,8 @@
 import type { MenuItem } from "../../ui/prompt.ts";
 import { inMemorySigner, SignerError, type Signer } from "../../gpg/sign.ts";
 import { ROLLBACK_FILE, scanMenu, signBoot, walkBoot } from "../boot/index.ts";
+import { parseHeadsLine } from "../boot/entries/heads-line.ts";
+import { BootConfigError, type BootEntry } from "../boot/entries/types.ts";
 import { withWritableBoot } from "../platform/boot-device.ts";
 import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
@@ -82,12 +84,34 @@ async function askSigner(ctx: FlowContext): Promise<Signer | null> {
 
 type DefaultChoice = number | "keep";
 
-async function askDefault(ctx: FlowContext, bootDir: string): Promise<DefaultChoice | null> {
+async function askDefault(ctx: FlowContext, bootDir: string): Promise<{ choice: DefaultChoice; entries: BootEntry[] } | null> {
   const menu = scanMenu(ctx.sys, bootDir, walkBoot(ctx.sys, bootDir));
   const items: MenuItem<DefaultChoice>[] = [{ key: "k", label: "Keep the current default (or none)", value: "keep" }];
   menu.entries.slice(0, 9).forEach((e, i) => items.push({ key: String(i + 1), label: e.name, value: i + 1 }));
   const choice = await ctx.ui.prompt.menu<DefaultChoice>({ title: TITLE, text: "Which entry should Default boot start?", items, allowBack: true });
-  return choice === "back" ? null : choice;
+  return choice === "back" ? null : { choice, entries: menu.entries };
+}
+
+/**
+ * The OS initrd of the entry Default boot will start (the one chosen now, else the current
+ * kexec_default.N.txt, about to be signed with the rest): its crypttab decides the names the
+ * disk key's overrides give the volumes. Null when there is no default or it has no initrd.
+ */
+function defaultInitrd(ctx: FlowContext, bootDir: string, choice: DefaultChoice, entries: BootEntry[]): string | null {
+  let entry: BootEntry | undefined;
+  if (choice !== "keep") entry = entries[choice - 1];
+  else {
+    const name = ctx.sys.readdir(bootDir).find((n) => /^kexec_default\.[0-9]+\.txt$/.test(n));
+    if (name !== undefined) {
+      try {
+        entry = parseHeadsLine(ctx.sys.readText(`${bootDir}/${name}`), name);
+      } catch (error) {
+        if (!(error instanceof BootConfigError)) throw error;
+      }
+    }
+  }
+  const initrd = entry?.type === "linux" ? entry.initrds[0] : undefined;
+  return initrd === undefined ? null : `${bootDir}${initrd}`;
 }
 
 /** `diskKey`: from the TPM options, the disk unlock key is offered even when the default entry is kept. */
@@ -101,12 +125,13 @@ export async function signBootFlow(ctx: FlowContext, options: { diskKey?: boolea
   const bootDir = await openBoot(ctx);
   if (!bootDir) return;
   try {
-    const chosen = await askDefault(ctx, bootDir);
-    if (chosen === null) return;
+    const asked = await askDefault(ctx, bootDir);
+    if (asked === null) return;
+    const chosen = asked.choice;
     const signer = await askSigner(ctx);
     if (!signer) return;
     // After the key is unlocked: once the disks hold a new key slot, only a signed set with their new headers boots with it.
-    const disk = await offerDiskKey(ctx, bootDir, chosen !== "keep" || options.diskKey === true);
+    const disk = await offerDiskKey(ctx, bootDir, chosen !== "keep" || options.diskKey === true, defaultInitrd(ctx, bootDir, chosen, asked.entries));
     if (disk === null) {
       signer.forget();
       return;

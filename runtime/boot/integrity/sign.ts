@@ -40,8 +40,8 @@ export interface SignBootOptions {
   /** Make menu entry N (1-based) the default; without it an existing default is kept. */
   defaultIndex?: number;
   uniqueMenu?: boolean;
-  /** Lists to write in the same signed switch: the disk key's set-up files change with the signature, never before it. */
-  lists?: ReadonlyMap<string, Uint8Array>;
+  /** Lists to write (null: to remove) in the same signed switch: the disk key's set-up files change with the signature, never before it. */
+  lists?: ReadonlyMap<string, Uint8Array | null>;
 }
 
 export interface SignResult {
@@ -62,7 +62,10 @@ export async function signBoot(sys: Sys, opts: SignBootOptions): Promise<SignRes
     if (/^kexec_(hashes|tree|default_hashes|rollback)\.txt$/.test(name) || /^kexec_default\.[0-9]+\.txt$/.test(name) || name.startsWith("kexec_package_trigger")) continue;
     lists.set(name, bytes);
   }
-  for (const [name, bytes] of opts.lists ?? []) lists.set(name, bytes);
+  for (const [name, bytes] of opts.lists ?? []) {
+    if (bytes === null) lists.delete(name);
+    else lists.set(name, bytes);
+  }
 
   const tree = walkBoot(sys, bootDir);
   lists.set("kexec_hashes.txt", enc(formatHashLines(await hashTree(sys, bootDir, tree))));

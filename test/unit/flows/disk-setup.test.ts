@@ -19,6 +19,7 @@ import { startFlows } from "../../../runtime/flows/boot.ts";
 import { DISK_SETUP_TITLE, diskKeySetupFlow } from "../../../runtime/flows/disk-setup.ts";
 import { inMemorySigner } from "../../../gpg/sign.ts";
 import { signBoot } from "../../../runtime/boot/index.ts";
+import { writeCpio } from "../../../lib/cpio.ts";
 import { luksInfo } from "../../../runtime/platform/luks.ts";
 import { measureLuksHeaders } from "../../../runtime/disk/headers.ts";
 import { diskKeySecret } from "../../../runtime/disk/key.ts";
@@ -44,11 +45,11 @@ const sys: Sys = {
     argv[0] === "blkid" ? { status: 0, stdout: new TextEncoder().encode(`${luks2}\n${luks1}\n`), stderr: new Uint8Array() } : base.exec(argv, options),
 };
 
-async function flow(answers: ScriptedAnswer[]) {
+async function flow(answers: ScriptedAnswer[], osInitrd: string | null = null) {
   const prompt = new ScriptedPrompt(answers);
   const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
-    return { prompt, result: await diskKeySetupFlow(ctx) };
+    return { prompt, result: await diskKeySetupFlow(ctx, osInitrd) };
   } finally {
     ctx.tpm?.close();
   }
@@ -87,7 +88,12 @@ test("a wrong recovery passphrase 3 times stops with a sentence; nothing is writ
   prompt.assertDone();
 });
 
-test("short and mismatched passphrases are asked again; no to the occupied slot keeps it; the signed lists verify and the key opens both volumes", async () => {
+test("short and mismatched passphrases are asked again; no to the occupied slot keeps it; the signed lists verify, the overrides follow the OS initrd's crypttab, and the key opens both volumes", async () => {
+  // As Debian 12 builds it: an uncompressed early cpio, then the zstd one with cryptroot/crypttab.
+  const osInitrd = join(dir, "initrd.img");
+  const early = writeCpio([{ type: "file", path: "kernel/x86/microcode/GenuineIntel.bin", mode: 0o644, data: new Uint8Array(100) }]);
+  const main = writeCpio([{ type: "file", path: "cryptroot/crypttab", mode: 0o644, data: new TextEncoder().encode("# root\nvda2_crypt UUID=0a1b2c3d-0000-4000-8000-00000000000a none luks,discard\n") }]);
+  writeFileSync(osInitrd, Buffer.concat([early, execFileSync("zstd", ["-q", "-c"], { input: main })]));
   const { prompt, result } = await flow([
     { menu: "a" },
     { password: RECOVERY },
@@ -98,7 +104,7 @@ test("short and mismatched passphrases are asked again; no to the occupied slot 
     { password: PASSPHRASE },
     { password: OWNER },
     { confirm: false },
-  ]);
+  ], osInitrd);
   prompt.assertDone();
   assert.ok(result, JSON.stringify(prompt.transcript));
   const short = prompt.transcript.find((e) => e.kind === "password" && e.rejected);
@@ -112,9 +118,13 @@ test("short and mismatched passphrases are asked again; no to the occupied slot 
 
   const bootDir = join(root, "boot");
   const signer = await inMemorySigner(gpg.ownerSecret());
+  // An earlier setup's volume group list, which this setup (no volume group) must not leave behind.
+  writeFileSync(join(bootDir, "kexec_key_lvm.txt"), "oldvg\n");
   await signBoot(sys, { bootDir, signer, lists: result.lists });
+  assert.equal(readdirSync(bootDir).includes("kexec_key_lvm.txt"), false, "the stale kexec_key_lvm.txt was removed in the signed switch");
   const names = readdirSync(bootDir).filter((n) => /^kexec.*\.txt$/.test(n)).sort();
-  for (const n of ["kexec_key_devices.txt", "kexec_lukshdr_hash.txt"]) assert.ok(names.includes(n), n);
+  for (const n of ["kexec_key_devices.txt", "kexec_lukshdr_hash.txt", "kexec_initrd_crypttab_overrides.txt"]) assert.ok(names.includes(n), n);
+  assert.equal(readFileSync(join(bootDir, "kexec_initrd_crypttab_overrides.txt"), "utf8"), "/cryptroot/crypttab:vda2_crypt UUID=0a1b2c3d-0000-4000-8000-00000000000a /secret.key luks,discard\n");
   const uuid = (d: string) => execFileSync("cryptsetup", ["luksUUID", d]).toString().trim();
   assert.equal(readFileSync(join(bootDir, "kexec_key_devices.txt"), "utf8"), `${luks2} ${uuid(luks2)}\n${luks1} ${uuid(luks1)}\n`);
   // Heads' check_config: (cd /boot; sha256sum kexec*.txt) | gpg --verify kexec.sig -
