@@ -86,8 +86,9 @@ const messages = (p: ScriptedPrompt, title: string) => entries(p, "message").fil
 const PLAN = "Boot plan (not PID 1: nothing is booted)";
 
 /** A power-on, then "d" and the given answers, then power off. */
-async function defaultBoot(answers: ScriptedAnswer[]): Promise<ScriptedPrompt> {
+async function defaultBoot(answers: ScriptedAnswer[], atPowerOn?: (tpm: Swtpm) => Promise<void>): Promise<ScriptedPrompt> {
   const tpm = await powerOn();
+  await atPowerOn?.(tpm);
   const prompt = new ScriptedPrompt([{ menu: "d" }, ...answers, { menu: "p" }]);
   const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(tpm.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
@@ -117,6 +118,25 @@ test("three wrong passphrases: each counted, then the recovery-passphrase boot i
 test("Escape at the passphrase, then yes: the boot goes on without the key (the OS asks for the recovery passphrase)", async () => {
   const prompt = await defaultBoot([{ password: null }, { confirm: true }]);
   assert.match(messages(prompt, PLAN)[0]!.text, /disk unlock key: not released; the OS asks for the recovery passphrase/);
+});
+
+test("a module that differs from the sealed boot's (PCR 5 moved): the screen names PCR 5 and the module, and offers the recovery-passphrase boot", async () => {
+  const record = join(root, "tmp/measured-modules.txt");
+  mkdirSync(join(root, "tmp"), { recursive: true });
+  try {
+    // What PID 1 does for each module it loads: extend PCR 5 with its hash and note its name.
+    const prompt = await defaultBoot([{ password: PASSPHRASE }, { confirm: true }], async (tpm) => {
+      await tpm.withTpm((t) => t.extendDigest(5, sys.randomBytes(32)));
+      writeFileSync(record, `${"cd".repeat(32)}  /lib/modules/6.1.0/kernel/drivers/evil.ko\n`);
+    });
+    const offer = entries(prompt, "confirm")[0]!.text;
+    assert.match(offer, /The TPM did not release the disk unlock key\.\nPCR 5 changed since the secret was sealed \(the kernel modules loaded differ\)/);
+    assert.match(offer, /Kernel modules measured in this boot, in order: \/lib\/modules\/6\.1\.0\/kernel\/drivers\/evil\.ko/);
+    assert.match(offer, /reseal the key from "Update checksums and sign"; otherwise treat the machine as tampered with\.\n\nBoot anyway and type the disk recovery passphrase/);
+    assert.match(messages(prompt, PLAN)[0]!.text, /disk unlock key: not released; the OS asks for the recovery passphrase/);
+  } finally {
+    rmSync(record, { force: true });
+  }
 });
 
 test("a rewritten LUKS header stops the boot before any passphrase is asked", async () => {
