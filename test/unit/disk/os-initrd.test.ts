@@ -70,7 +70,7 @@ test("an initrd without a crypttab gives no overrides (the boot writes Heads' ge
   assert.deepEqual(await initrdCrypttabOverrides(sys, path), []);
 });
 
-test("refused with a sentence: bzip2, a damaged zstd stream, a truncated cpio, garbage, a crypttab line with a colon", async () => {
+test("refused with a sentence: bzip2, a damaged zstd stream, a truncated cpio, garbage, a crypttab line with a colon or without a device", async () => {
   const cases: Array<[string, Uint8Array, RegExp]> = [
     ["bzip2.img", execFileSync("bzip2", ["-c"], { input: main }), /compressed with bzip2, which bootward cannot read; rebuild it with zstd, gzip or xz/],
     ["damaged.img", Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(64, 0x55)]), /zstd archive in the OS initrd .* could not be decompressed/],
@@ -85,4 +85,7 @@ test("refused with a sentence: bzip2, a damaged zstd stream, a truncated cpio, g
   const colon = join(dir, "colon.img");
   writeFileSync(colon, writeCpio([file("etc/crypttab", "root_crypt /dev/disk/by-path/pci-0000:00:04.0-part2 none luks\n")]));
   await assert.rejects(initrdCrypttabOverrides(sys, colon), (e: unknown) => e instanceof KeyInitrdError && /has an entry with a colon/.test(e.message));
+  const nameOnly = join(dir, "name-only.img");
+  writeFileSync(nameOnly, writeCpio([file("cryptroot/crypttab", "root_crypt\n")]));
+  await assert.rejects(initrdCrypttabOverrides(sys, nameOnly), (e: unknown) => e instanceof KeyInitrdError && /cryptroot\/crypttab in the OS initrd .* has an entry without a device \("root_crypt"\)/.test(e.message));
 });

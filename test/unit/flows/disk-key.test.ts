@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openTpm } from "../../../tpm/index.ts";
@@ -149,6 +149,30 @@ test("a rewritten LUKS header stops the boot before any passphrase is asked", as
     assert.match(messages(prompt, DISK_KEY_TITLE)[0]!.text, /LUKS headers of the disk changed since the disk unlock key was sealed.*\n\nNothing was booted\./s);
     assert.equal(entries(prompt, "password").length, 0);
     assert.equal(messages(prompt, PLAN).length, 0);
+  } finally {
+    execFileSync("mv", [saved, image]);
+  }
+});
+
+test("a key device that vanished, and one whose LUKS header is truncated: a sentence naming the device, nothing booted, nothing left in /tmp/secret", async () => {
+  const saved = `${image}.saved`;
+  // The fixture's own files in /tmp/secret stay (they are wiped before a kexec or the shell); the disk key adds none.
+  const secretBefore = readdirSync(join(root, "tmp/secret")).sort();
+  execFileSync("mv", [image, saved]);
+  try {
+    const gone = await defaultBoot([]);
+    assert.match(messages(gone, DISK_KEY_TITLE)[0]!.text, new RegExp(`${image.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}.*\n\nNothing was booted\.`, "s"));
+    assert.equal(messages(gone, DISK_KEY_TITLE)[0]!.tone, "error");
+    assert.equal(messages(gone, PLAN).length, 0);
+    assert.deepEqual(readdirSync(join(root, "tmp/secret")).sort(), secretBefore);
+    // The first KiB of a LUKS2 header: cryptsetup refuses it.
+    writeFileSync(image, readFileSync(saved).subarray(0, 1024));
+    const truncated = await defaultBoot([]);
+    const said = messages(truncated, DISK_KEY_TITLE)[0]!;
+    assert.match(said.text, new RegExp(`${image.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}.*\n\nNothing was booted\.`, "s"));
+    assert.equal(entries(truncated, "password").length, 0);
+    assert.equal(messages(truncated, PLAN).length, 0);
+    assert.deepEqual(readdirSync(join(root, "tmp/secret")).sort(), secretBefore);
   } finally {
     execFileSync("mv", [saved, image]);
   }
