@@ -39,10 +39,8 @@ export async function diskKeyForBoot(ctx: FlowContext, v: VerifiedBoot): Promise
     const checked = await measureKeyDevices(ctx.sys, ctx.tpm, config, secretDir);
     if (!checked) await prompt.message({ title: DISK_KEY_TITLE, text: "/boot holds no signed copy of the LUKS headers, so whether they changed cannot be checked. Set the disk unlock key up again (choose a new default boot entry) to enable the check.", tone: "warning" });
   } catch (error) {
-    if (error instanceof DiskHeadersChangedError) {
-      await prompt.message({ title: DISK_KEY_TITLE, text: `${error.message}\n\nNothing was booted.`, tone: "error" });
-      return { kind: "stop" };
-    }
+    // The key stays sealed; booting without it is as safe as any boot that asks the OS for the recovery passphrase.
+    if (error instanceof DiskHeadersChangedError) return offerRecovery(ctx, error.message);
     if (!(error instanceof LuksError || error instanceof LvmError)) throw error;
     await prompt.message({ title: DISK_KEY_TITLE, text: `${describeError(error)}\n\nNothing was booted.`, tone: "error" });
     return { kind: "stop" };

@@ -52,9 +52,15 @@ export async function testPassphrase(sys: Sys, device: string, passphrase: Uint8
   throw new LuksError(`testing a passphrase on ${device} failed (cryptsetup: ${toolComplaint(result)})`);
 }
 
-/** Adds the key in `keyFile` to `slot`, authorised by `passphrase` (an existing slot's). */
+/**
+ * Adds the random key in `keyFile` (the disk unlock key) to `slot`, authorised by `passphrase`
+ * (an existing slot's). PBKDF2 at its minimum: 128 random bytes gain nothing from stretching,
+ * while cryptsetup's default Argon2id would cost seconds and up to half the RAM at every
+ * unlock in the OS initramfs.
+ */
 export async function addKey(sys: Sys, device: string, passphrase: Uint8Array, keyFile: string, slot: number): Promise<void> {
-  await runTool(sys, ["cryptsetup", "luksAddKey", "--key-file", "-", "--key-slot", String(slot), device, keyFile], `adding a key to slot ${slot} of ${device}`, fail, passphrase);
+  const argv = ["cryptsetup", "luksAddKey", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", "--key-slot", String(slot), device, keyFile];
+  await runTool(sys, argv, `adding a key to slot ${slot} of ${device}`, fail, passphrase);
 }
 
 /** Empties `slot`, authorised by `passphrase` (of any slot). */

@@ -49,6 +49,7 @@ for (const version of [1, 2] as const) {
     await assert.rejects(addKey(sys, image, enc("not the recovery passphrase"), keyFile, slot), (e: unknown) => e instanceof LuksError && /adding a key to slot/.test(e.message));
     await addKey(sys, image, enc(RECOVERY), keyFile, slot);
     assert.deepEqual((await luksInfo(sys, image)).slots, [0, slot]);
+    if (version === 2) assert.match(execFileSync("cryptsetup", ["luksDump", image]).toString(), new RegExp(`\\n  ${slot}: luks2\\n(?:\\t.*\\n)*?\\tPBKDF:      pbkdf2\\n\\tHash:       \\S+\\n\\tIterations: 1000\\n`), "the random key's slot is not stretched");
     assert.equal(await testPassphrase(sys, image, key, slot), true);
     assert.equal(await testPassphrase(sys, image, enc(RECOVERY), slot), false, "the recovery passphrase is not in the key's slot");
     assert.equal(await testPassphrase(sys, image, enc("wrong")), false);

@@ -139,16 +139,19 @@ test("a module that differs from the sealed boot's (PCR 5 moved): the screen nam
   }
 });
 
-test("a rewritten LUKS header stops the boot before any passphrase is asked", async () => {
+test("a rewritten LUKS header: no passphrase is asked, the key stays sealed, and the offer names the header change; no boots nothing, yes boots without the key", async () => {
   const saved = `${image}.saved`;
   execFileSync("cp", [image, saved]);
   writeFileSync(join(dir, "extra"), "someone else's passphrase");
   execFileSync("cryptsetup", ["luksAddKey", "--key-file", "-", image, join(dir, "extra")], { input: RECOVERY });
   try {
-    const prompt = await defaultBoot([]);
-    assert.match(messages(prompt, DISK_KEY_TITLE)[0]!.text, /LUKS headers of the disk changed since the disk unlock key was sealed.*\n\nNothing was booted\./s);
-    assert.equal(entries(prompt, "password").length, 0);
-    assert.equal(messages(prompt, PLAN).length, 0);
+    const declined = await defaultBoot([{ confirm: false }]);
+    assert.match(entries(declined, "confirm")[0]!.text, /LUKS headers of the disk changed since the disk unlock key was sealed.*the key is not released\.\n\nBoot anyway and type the disk recovery passphrase/s);
+    assert.equal(entries(declined, "password").length, 0);
+    assert.equal(messages(declined, PLAN).length, 0);
+    const accepted = await defaultBoot([{ confirm: true }]);
+    assert.equal(entries(accepted, "password").length, 0);
+    assert.match(messages(accepted, PLAN)[0]!.text, /disk unlock key: not released; the OS asks for the recovery passphrase/);
   } finally {
     execFileSync("mv", [saved, image]);
   }
