@@ -39,13 +39,17 @@ export const EXECUTABLES: Readonly<Record<string, readonly string[]>> = {
 
 export type DebRole = "kernel" | "tool" | "library";
 
-export interface LockedDeb {
+/** One .deb pinned by version and hash, as any lock of this repo records it. */
+export interface PinnedDeb {
   package: string;
   version: string;
   architecture: string;
   filename: string;
   size: number;
   sha256: string;
+}
+
+export interface LockedDeb extends PinnedDeb {
   role: DebRole;
 }
 
@@ -89,8 +93,11 @@ function aptDownload(spec: string, dir: string): void {
   execFileSync("apt-get", ["download", "-q", spec], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-/** The verified .deb in .cache/debs/, downloading it with apt-get when absent. */
-export function fetchDeb(deb: LockedDeb): string {
+/**
+ * The verified .deb in .cache/debs/, downloading it with apt-get when absent. `refresh` is the
+ * command that refreshes the lock the package came from, for the messages that need it.
+ */
+export function fetchDeb(deb: PinnedDeb, refresh: string = REFRESH_COMMAND): string {
   const target = join(CACHE_DIR, basename(deb.filename));
   if (existsSync(target) && sha256File(target) === deb.sha256) return target;
   ensureTools(["apt-get", "dpkg-deb"]);
@@ -113,20 +120,20 @@ export function fetchDeb(deb: LockedDeb): string {
           aptDownload(spec, tmp);
         } catch {
           throw new DebianError(
-            `The Debian archive no longer offers ${spec} (it drops superseded versions at point releases); refresh the pinned versions with: ${REFRESH_COMMAND}`,
+            `The Debian archive no longer offers ${spec} (it drops superseded versions at point releases); refresh the pinned versions with: ${refresh}`,
           );
         }
       } else {
-        throw new DebianError(`apt-get download ${spec} failed; run "apt-get update" as root, and if the version is gone refresh the lock with: ${REFRESH_COMMAND}`);
+        throw new DebianError(`apt-get download ${spec} failed; run "apt-get update" as root, and if the version is gone refresh the lock with: ${refresh}`);
       }
     }
     const got = readdirSync(tmp).filter((n) => n.endsWith(".deb"));
-    if (got.length !== 1) throw new DebianError(`apt-get download ${spec} produced ${got.length} .deb files instead of one; retry, or refresh the lock with: ${REFRESH_COMMAND}`);
+    if (got.length !== 1) throw new DebianError(`apt-get download ${spec} produced ${got.length} .deb files instead of one; retry, or refresh the lock with: ${refresh}`);
     const file = join(tmp, got[0]!);
     const sum = sha256File(file);
     if (sum !== deb.sha256) {
       throw new DebianError(
-        `The downloaded ${spec} has sha256 ${sum} but the lock pins ${deb.sha256}; if the archive really changed it, refresh the lock with: ${REFRESH_COMMAND}`,
+        `The downloaded ${spec} has sha256 ${sum} but the lock pins ${deb.sha256}; if the archive really changed it, refresh the lock with: ${refresh}`,
       );
     }
     renameSync(file, target);
@@ -137,8 +144,8 @@ export function fetchDeb(deb: LockedDeb): string {
 }
 
 /** The package's files, unpacked once with dpkg -x into .build/debs/<name_version_arch>/. */
-export function extractDeb(deb: LockedDeb): string {
-  const debFile = fetchDeb(deb);
+export function extractDeb(deb: PinnedDeb, refresh: string = REFRESH_COMMAND): string {
+  const debFile = fetchDeb(deb, refresh);
   const tree = join(TREES_DIR, basename(deb.filename, ".deb"));
   if (existsSync(tree)) return tree;
   mkdirSync(TREES_DIR, { recursive: true });
@@ -167,6 +174,11 @@ function aptCache(args: string[]): string {
 }
 
 function candidate(name: string, role: DebRole): LockedDeb {
+  return { ...archiveCandidate(name), role };
+}
+
+/** What the archive offers now for `name` (apt's candidate): version, file, size and sha256. */
+export function archiveCandidate(name: string): PinnedDeb {
   const stanza = aptCache(["show", "--no-all-versions", name]).split(/\n\n/)[0] ?? "";
   const field = (key: string): string => {
     const m = new RegExp(`^${key}: (.+)$`, "m").exec(stanza);
@@ -180,7 +192,6 @@ function candidate(name: string, role: DebRole): LockedDeb {
     filename: field("Filename"),
     size: Number(field("Size")),
     sha256: field("SHA256"),
-    role,
   };
 }
 

@@ -56,6 +56,10 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   mtype: "mtools",
   mcopy: "mtools",
   file: "file",
+  // The Debian OS initramfs is built under chroot in a root whose /dev/null is a node.
+  chroot: "coreutils",
+  mknod: "coreutils",
+  zstd: "zstd",
 };
 
 /**

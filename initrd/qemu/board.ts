@@ -152,6 +152,11 @@ export interface QemuOptions {
   initramfs: string;
   /** Raw disk image attached as a virtio disk (/dev/vda in the guest). */
   disk?: string;
+  /**
+   * Raw image of the OS's own disk (the LUKS root disk of luks-root-disk.ts), attached as one
+   * more virtio disk after the flash, with its own serial; the default board has none.
+   */
+  osDisk?: { path: string; serial: string };
   /** Raw image of a USB thumb drive plugged into the xHCI controller (/dev/sda in the guest). */
   usbDisk?: string;
   /** The ROM image (the board's flash); stateDir/flash.rom, made empty when absent, by default. */
@@ -234,7 +239,7 @@ function hmp(socket: string, command: string, timeoutMs = 10000): Promise<string
 export async function startQemu(opts: QemuOptions): Promise<QemuBoard> {
   ensureTools(["qemu-system-x86_64", "swtpm", "swtpm_ioctl"]);
   const board = typeof opts.board === "string" ? getBoard(opts.board) : opts.board;
-  for (const [what, path] of [["kernel", opts.kernel], ["initramfs", opts.initramfs], ["disk", opts.disk]] as const) {
+  for (const [what, path] of [["kernel", opts.kernel], ["initramfs", opts.initramfs], ["disk", opts.disk], ["OS disk", opts.osDisk?.path]] as const) {
     if (path !== undefined && !existsSync(path)) throw new BoardRunError(`The ${what} ${path} does not exist; build it first.`);
   }
   mkdirSync(opts.stateDir, { recursive: true });
@@ -269,6 +274,9 @@ export async function startQemu(opts: QemuOptions): Promise<QemuBoard> {
     // -device): the demo disk stays /dev/vda; bootward finds the flash by its serial.
     ...(opts.disk !== undefined ? ["-drive", `file=${opts.disk},format=raw,if=none,id=disk`, "-device", "virtio-blk-pci,drive=disk"] : []),
     ...flashArgs(ensureFlashImage(opts.flash ?? join(opts.stateDir, "flash.rom"))),
+    ...(opts.osDisk !== undefined
+      ? ["-drive", `file=${opts.osDisk.path},format=raw,if=none,id=osdisk`, "-device", `virtio-blk-pci,drive=osdisk,serial=${opts.osDisk.serial}`]
+      : []),
     ...(opts.usbDisk !== undefined ? ["-drive", `file=${opts.usbDisk},format=raw,if=none,id=usbdisk`, "-device", "usb-storage,bus=xhci.0,drive=usbdisk"] : []),
     ...(opts.extraArgs ?? []),
   ];

@@ -128,8 +128,9 @@ export async function writeDemoBootTree(root: string, options: DemoOptions = {})
 /**
  * An ext4 image of exactly the tree at `tree` (plus the lost+found mkfs adds unless the tree
  * has one), reproducible: fixed UUID, hash seed and times. The tree's own times are fixed too.
+ * The demo /boot's label, UUID and size unless others are given (the LUKS root disk's).
  */
-export function makeExt4Image(opts: { tree: string; outFile: string }): { path: string; bytes: number } {
+export function makeExt4Image(opts: { tree: string; outFile: string; label?: string; uuid?: string; size?: string }): { path: string; bytes: number } {
   ensureTools(["mkfs.ext4", "debugfs"]);
   mkdirSync(buildDir, { recursive: true });
   const stage = mkdtempSync(join(buildDir, "demo-disk-"));
@@ -142,7 +143,7 @@ export function makeExt4Image(opts: { tree: string; outFile: string }): { path: 
     try {
       execFileSync(
         toolPath("mkfs.ext4"),
-        ["-q", "-F", "-L", "boot", "-U", FS_UUID, "-E", `hash_seed=${HASH_SEED},root_owner=0:0`, "-d", opts.tree, tmp, DEMO_DISK_SIZE],
+        ["-q", "-F", "-L", opts.label ?? "boot", "-U", opts.uuid ?? FS_UUID, "-E", `hash_seed=${HASH_SEED},root_owner=0:0`, "-d", opts.tree, tmp, opts.size ?? DEMO_DISK_SIZE],
         {
           stdio: ["ignore", "ignore", "pipe"],
           env: mkfsEnv,
