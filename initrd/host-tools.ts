@@ -59,7 +59,6 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   // The Debian OS initramfs is built under chroot in a root whose /dev/null is a node.
   chroot: "coreutils",
   mknod: "coreutils",
-  zstd: "zstd",
 };
 
 /**
