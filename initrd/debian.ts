@@ -5,7 +5,8 @@
 // Debian drops superseded versions at point releases (the kernel ABI name moves too), so a
 // pinned version can disappear from the archive. Refresh the lock to the archive's current
 // candidates — the kernel that linux-image-amd64 depends on, busybox-static, kexec-tools,
-// cryptsetup-bin, and exactly the library packages their binaries need by ELF DT_NEEDED — with:
+// cryptsetup-bin, util-linux (for blkid), and exactly the library packages their binaries
+// need by ELF DT_NEEDED — with:
 //
 //     npx tsx initrd/debian.ts --refresh
 //
@@ -35,6 +36,8 @@ export const STATIC_PACKAGES = ["busybox-static"];
 export const EXECUTABLES: Readonly<Record<string, readonly string[]>> = {
   "kexec-tools": ["sbin/kexec"],
   "cryptsetup-bin": ["sbin/cryptsetup"],
+  // busybox's blkid has no -t/-o: the disk key setup lists LUKS volumes as Heads does, with util-linux's.
+  "util-linux": ["sbin/blkid"],
 };
 
 export type DebRole = "kernel" | "tool" | "library";

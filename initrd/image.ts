@@ -23,7 +23,7 @@ const APPLETS = [
   "sh", "ash", "cttyhack", "mount", "umount", "modprobe", "insmod", "rmmod", "lsmod", "poweroff",
   "reboot", "halt", "sha256sum", "sha1sum", "mkdir", "cat", "ls", "dmesg", "hwclock", "setsid", "cp", "mv",
   "rm", "ln", "echo", "sleep", "sync", "grep", "sed", "cut", "head", "tail", "stty", "date",
-  "vi", "less", "blkid", "mdev", "switch_root", "chroot", "uname", "dd", "hexdump", "xxd", "ps",
+  "vi", "less", "mdev", "switch_root", "chroot", "uname", "dd", "hexdump", "xxd", "ps",
   // the OEM reset's backup drive: re-read its new partition table, make its filesystems
   "blockdev", "mke2fs", "mkdosfs",
   // the disk key setup reads the crypttab out of gzip, xz and lzma OS initrds (zstd is decoded in JS)
