@@ -10,8 +10,7 @@ import { sha256Files } from "../boot/integrity/file-hashes.ts";
 import { byteOrder } from "../boot/integrity/names.ts";
 import { luksHeaderBackup } from "../platform/luks.ts";
 
-/** Heads' PCR for the LUKS headers. */
-export const LUKS_HEADER_PCR = 6;
+import { LUKS_HEADER_PCR } from "../measure/pcr-roles.ts";
 
 /** The backup's name: /tmp/lukshdr-_dev_sda2 for /dev/sda2. */
 export function headerBackupName(device: string): string {

@@ -16,20 +16,24 @@ import { measurement, predictPcr } from "../../tpm/index.ts";
 import { addKey, killSlot, luksInfo, LuksError, testPassphrase, type LuksInfo } from "../platform/luks.ts";
 import { activateVolumeGroup } from "../platform/lvm.ts";
 import { reseal, type ResealOptions, type ResealResult } from "../sealing/seal.ts";
-import { pcrHashOf } from "../sealing/eventlog.ts";
-import { LUKS_HEADER_PCR, luksHeaderText } from "./headers.ts";
+import { firmwarePcr, pcrHashOf, readEventLog } from "../sealing/eventlog.ts";
+import { luksHeaderText } from "./headers.ts";
+import { LUKS_HEADER_PCR } from "../measure/pcr-roles.ts";
 import { CRYPTTAB_OVERRIDES_FILE, formatKeyDevices, HEADER_HASH_FILE, KEY_DEVICES_FILE, KEY_LVM_FILE } from "./config.ts";
 import { formatOverrides, type CrypttabOverride, type KeyDevice } from "./key-initrd.ts";
 import { DISK_KEY_BYTES, DISK_KEY_PASSPHRASE_MIN, DISK_KEY_SLOT, diskKeySecret, LEGACY_DISK_KEY_SLOT } from "./key.ts";
 
 /**
  * Seals (or replaces) the key to this boot's PCRs, PCR 4 as the firmware leaves it and PCR 6
- * as it will be once `headers` (the luksDump.txt text) are measured into it from zero.
+ * as it will be once `headers` (the luksDump.txt text) are measured into it: from the value the
+ * firmware leaves there (its event log's, as for PCR 4; zero on coreboot, a separator on
+ * SeaBIOS), not from the PCR now, which a header measurement this boot may already have moved.
  */
 export async function sealDiskKey(tpm: Tpm, sys: Sys, key: Uint8Array, passphrase: Uint8Array, headers: string, options: ResealOptions = {}): Promise<ResealResult> {
   const hash = pcrHashOf(tpm.pcrSize);
-  const pcr6 = predictPcr(hash, [measurement(hash, new TextEncoder().encode(headers))]);
-  return reseal(tpm, sys, diskKeySecret(passphrase), key, { ...options, nextBoot: new Map([[LUKS_HEADER_PCR, pcr6]]) });
+  const log = options.log !== undefined ? options.log : readEventLog(sys, options.root).log;
+  const pcr6 = predictPcr(hash, [measurement(hash, new TextEncoder().encode(headers))], firmwarePcr(log, hash, LUKS_HEADER_PCR));
+  return reseal(tpm, sys, diskKeySecret(passphrase), key, { ...options, log, nextBoot: new Map([[LUKS_HEADER_PCR, pcr6]]) });
 }
 
 export class DiskSetupError extends Error {

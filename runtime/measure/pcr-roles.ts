@@ -10,3 +10,6 @@ export const PCR_ROLE: Record<number, string> = {
   6: "the LUKS headers differ: a key slot added or removed, or a header rewritten",
   7: "files the firmware carries in CBFS: GPG keyring, trustdb, config.user",
 };
+
+/** Heads' PCR for the LUKS headers: the boot runtime extends it, without logging, before it unseals the disk key. */
+export const LUKS_HEADER_PCR = 6;

@@ -35,9 +35,18 @@ export function pcrHashOf(pcrSize: number): PcrHash {
   return pcrSize === 20 ? "sha1" : "sha256";
 }
 
-/** PCR 4 as the firmware leaves it: what a secret must be sealed to so it unseals in every clean boot. */
-export function futurePcr4(log: EventLog | null, hash: PcrHash): Uint8Array {
+/**
+ * A PCR as the firmware leaves it, before the boot runtime extends it: the replay of the
+ * log's events for it (SeaBIOS and UEFI put a separator into each of PCRs 0–7), zero with no
+ * log or no such event.
+ */
+export function firmwarePcr(log: EventLog | null, hash: PcrHash, pcr: number): Uint8Array {
   const zero = new Uint8Array(hash === "sha1" ? 20 : 32);
   if (!log) return zero;
-  return replay(log, hash).get(BOOT_PCR) ?? zero;
+  return replay(log, hash).get(pcr) ?? zero;
+}
+
+/** PCR 4 as the firmware leaves it: what a secret must be sealed to so it unseals in every clean boot. */
+export function futurePcr4(log: EventLog | null, hash: PcrHash): Uint8Array {
+  return firmwarePcr(log, hash, BOOT_PCR);
 }

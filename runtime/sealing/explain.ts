@@ -8,7 +8,7 @@ import type { EventLog } from "../../tpm/eventlog/parse.ts";
 import { describeEventData } from "../../tpm/eventlog/parse.ts";
 import { explain } from "../../tpm/eventlog/replay.ts";
 import type { PcrHash } from "../../tpm/tpm2/policy.ts";
-import { PCR_ROLE } from "../measure/pcr-roles.ts";
+import { LUKS_HEADER_PCR, PCR_ROLE } from "../measure/pcr-roles.ts";
 import { futurePcr4, pcrHashOf, readEventLog } from "./eventlog.ts";
 import { BOOT_PCR, PCR4_STRINGS, pcr4Reason } from "../measure/pcr4.ts";
 import { readRecord, recordMatchesSeal } from "./record.ts";
@@ -59,12 +59,14 @@ export async function explainUnsealFailure(tpm: Tpm, sys: Sys, secret: SealedSec
     if (p === BOOT_PCR) lines.push(pcr4Sentence(clean4, live.get(p)!, hash));
     // The boot runtime, not the firmware, extends PCR 5, so its own record names the modules, not the event log.
     else if (p === MODULE_PCR) lines.push(moduleLines(sys, options.root));
-    else lines.push(...logLines(log, p, live.get(p)!, hash, source.absent));
+    // PCR 6 holds what the boot runtime measured from the disks; the role sentence says all the log could.
+    else if (p !== LUKS_HEADER_PCR) lines.push(...logLines(log, p, live.get(p)!, hash, source.absent));
   }
 
   if (!trusted && log) {
     // What the log can still tell: a bound PCR the log does not reproduce was extended by something unlogged.
-    for (const v of explain(log, new Map([...live].filter(([p]) => p !== BOOT_PCR)), hash)) {
+    // PCRs 4, 5 and 6 carry the boot runtime's own unlogged extends, so the log cannot reproduce them.
+    for (const v of explain(log, new Map([...live].filter(([p]) => p !== BOOT_PCR && p !== MODULE_PCR && p !== LUKS_HEADER_PCR)), hash)) {
       if (v.match) continue;
       lines.push(`PCR ${v.pcr} does not match the event log: ${v.explanation}.`);
       if (!changed.includes(v.pcr)) changed.push(v.pcr);

@@ -7,7 +7,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as openpgp from "openpgp";
-import { writeCpio } from "../../lib/cpio.ts";
+import { writeCpio, type CpioEntry } from "../../lib/cpio.ts";
 import { DEMO_OS_POWEROFF_PARAM, makeExt4Image, writeDemoBootTree, type DemoOptions } from "../../initrd/qemu/demo-disk.ts";
 import { inMemorySigner, type Signer } from "../../gpg/sign.ts";
 import { readSignedLists, signedStream, signBoot, SIGNATURE_FILE, type CheckName } from "../../runtime/boot/index.ts";
@@ -19,6 +19,8 @@ const sys = createNodeSys();
 export interface DemoKey {
   signer: Signer;
   publicArmored: string;
+  /** Unprotected, for a test that signs in the guest from a key file. */
+  secretArmored: string;
 }
 
 export async function makeDemoKey(name: string): Promise<DemoKey> {
@@ -28,7 +30,7 @@ export async function makeDemoKey(name: string): Promise<DemoKey> {
     userIDs: [{ name, email: `${name.toLowerCase().replace(/[^a-z]+/g, "-")}@bootward.test` }],
     format: "armored",
   });
-  return { signer: await inMemorySigner(privateKey), publicArmored: publicKey };
+  return { signer: await inMemorySigner(privateKey), publicArmored: publicKey, secretArmored: privateKey };
 }
 
 /** What the firmware must say about a variant: null = it verifies and boots. */
@@ -143,15 +145,16 @@ export async function makeSignedDemoBoot(dir: string): Promise<SignedDemoBoot> {
 }
 
 /**
- * `base` followed by an uncompressed newc archive holding /.gnupg/pubring.asc, written to
+ * `base` followed by an uncompressed newc archive holding /.gnupg/pubring.asc (and `extra`), written to
  * `outFile`. The kernel only looks for the next archive at a 4-byte boundary, hence the padding.
  */
-export function initramfsWithKeyring(base: string, publicArmored: string, outFile: string): string {
+export function initramfsWithKeyring(base: string, publicArmored: string, outFile: string, extra: CpioEntry[] = []): string {
   const first = readFileSync(base);
   const pad = Buffer.alloc((4 - (first.length % 4)) % 4);
   const keyring = writeCpio([
     { type: "dir", path: ".gnupg", mode: 0o700 },
     { type: "file", path: ".gnupg/pubring.asc", mode: 0o600, data: new TextEncoder().encode(publicArmored) },
+    ...extra,
   ]);
   writeFileSync(outFile, Buffer.concat([first, pad, keyring]));
   return outFile;

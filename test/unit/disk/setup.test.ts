@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Tpm } from "../../../tpm/index.ts";
@@ -16,6 +16,7 @@ import { measureLuksHeaders } from "../../../runtime/disk/headers.ts";
 import { diskKeySecret } from "../../../runtime/disk/key.ts";
 import { DiskSetupError, OccupiedSlotsError, setUpDiskKey, type DiskSetup } from "../../../runtime/disk/setup.ts";
 import { unsealSecret } from "../../../runtime/sealing/unseal.ts";
+import { parseEventLog } from "../../../tpm/eventlog/parse.ts";
 import { DISK_PASSPHRASES, keyOpens, makeLuksImage } from "../../support/luks.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 
@@ -136,4 +137,31 @@ test("a seal refused after the slots changed (wrong owner passphrase) says the r
   );
   assert.ok(keyOpens(luks2, RECOVERY, 0) && keyOpens(luks1, RECOVERY, 0), "the recovery slot was not touched");
   assert.deepEqual(execFileSync("ls", ["-A", secretDir]).toString(), "", "the key file was wiped");
+});
+
+test("on firmware that extends PCR 6 itself (a real SeaBIOS log: a separator in each of PCRs 0–7), the key sealed at setup unseals at the next boot, even when setup ran after the headers were measured", async () => {
+  const log = parseEventLog(readFileSync(new URL("../../tpm/fixtures/seabios-tpm2.bin", import.meta.url)));
+  /** A power-on of that firmware: its logged extends, then the modules, then (at Default boot) the headers. */
+  async function firmwareBoot(headers: boolean): Promise<void> {
+    await sw?.stop();
+    sw = await startSwtpm("2.0", state);
+    await sw.withTpm(async (tpm) => {
+      for (const e of log.events) if (e.typeName !== "EV_NO_ACTION" && e.digests.has(0x0b)) await tpm.extendDigest(e.pcr, e.digests.get(0x0b)!);
+      await tpm.extendDigest(5, createHash("sha256").update("ext4 module bytes").digest());
+      if (headers) await measureLuksHeaders(sys, tpm, [luks2, luks1], secretDir);
+    });
+  }
+  // Setup after a Default boot measured the headers: PCR 6 is no longer the firmware's value.
+  await firmwareBoot(true);
+  await withTpm((tpm) => setUpDiskKey(sys, tpm, setup({ wipe: [] }), { ownerPassphrase: OWNER, log }));
+  await firmwareBoot(true);
+  const got = await withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc(PASSPHRASE)), { log }));
+  assert.ok("secret" in got && got.source === "main", JSON.stringify(got));
+  assert.ok(keyOpens(luks2, got.secret, 31) && keyOpens(luks1, got.secret, 7));
+  // Without the header measurement PCR 6 holds only the separator: refused, and PCR 6 is named without blaming the firmware's log.
+  await firmwareBoot(false);
+  const unmeasured = await withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc(PASSPHRASE)), { log }));
+  assert.ok("failure" in unmeasured && unmeasured.failure.kind === "pcr", JSON.stringify(unmeasured));
+  assert.deepEqual(unmeasured.failure.pcrs, [6]);
+  assert.doesNotMatch(unmeasured.failure.explanation.join("\n"), /event log/);
 });
