@@ -59,6 +59,13 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 /** Constant-time comparison, for HMACs. */
+/** memcmp order, the shorter first on a common prefix: how C sorts names byte by byte. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let d = 0;

@@ -1,7 +1,7 @@
 // A newc ("070701") cpio writer whose output depends only on the entries given: the kernel
 // unpacks this format as the initramfs, and reproducible builds need the same bytes from the
 // same tree whatever the host's clock, umask, user or directory listing order.
-import { joinBytes } from "./bytes.ts";
+import { compareBytes, joinBytes } from "./bytes.ts";
 
 export type CpioEntry =
   | { type: "file"; path: string; mode: number; data: Uint8Array }
@@ -82,7 +82,7 @@ function toRecords(entries: CpioEntry[]): Member[] {
     }
   }
   // Byte order of the UTF-8 names; a parent is a prefix of its children so it always comes first.
-  return [...byPath.values()].sort((a, b) => Buffer.compare(encoder.encode(a.path), encoder.encode(b.path)));
+  return [...byPath.values()].sort((a, b) => compareBytes(encoder.encode(a.path), encoder.encode(b.path)));
 }
 
 function hex8(n: number): string {

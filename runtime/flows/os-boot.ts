@@ -164,9 +164,10 @@ async function boot(ctx: FlowContext, target: VerifiedBoot | UnsafeBoot, index?:
   } catch (error) {
     if (!(error instanceof KexecError || error instanceof TpmError)) throw error;
     const moved = error instanceof TpmError || error.pcr4Extended;
-    if (moved) prompt.setStatus({ board: boardName(ctx.config), integrity: "unknown", reason: `PCR ${BOOT_PCR} was extended for the OS: no code until you reboot` });
+    if (moved) ctx.ui.prompt.setStatus({ board: boardName(ctx.config), integrity: "unknown", reason: `PCR ${BOOT_PCR} was extended for the OS: no code until you reboot` });
     const after = moved ? `\n\nPCR ${BOOT_PCR} already moved for the OS, so no TOTP/HOTP code can be shown until you reboot; the TPM may be locked for the OS too.` : "";
-    await prompt.message({ title: "The OS did not start", text: `${describeError(error)}${after}`, tone: "error" });
+    // The UI was rebuilt after the suspend: the prompt taken before it is closed.
+    await ctx.ui.prompt.message({ title: "The OS did not start", text: `${describeError(error)}${after}`, tone: "error" });
   } finally {
     if (disk.kind === "key") {
       disk.forget();
