@@ -52,12 +52,17 @@ export const ROOT_PACKAGES: readonly string[] = [
   "dash", "bash", "coreutils", "util-linux", "libc-bin", "sed", "grep", "findutils", "mawk", "diffutils", "cpio", "gzip", "zstd",
 ];
 
+/** Added for a root on LVM inside LUKS (Debian's encrypted-LVM layout): its hook brings lvm and the udev rules that activate the volume group. */
+export const LVM_PACKAGES: readonly string[] = ["lvm2"];
+
 export interface OsInitramfsLock {
   suite: string;
   /** The kernel release the image is built for: initrd/debian.lock.json's, checked at each build. */
   kernelRelease: string;
   roots: string[];
   packages: PinnedDeb[];
+  /** What LVM_PACKAGES add to `packages` (their closure less what is there already). */
+  lvmPackages: PinnedDeb[];
 }
 
 export function readOsInitramfsLock(): OsInitramfsLock {
@@ -68,7 +73,7 @@ export function readOsInitramfsLock(): OsInitramfsLock {
     throw new OsInitramfsError(`The OS initramfs lock ${OS_INITRAMFS_LOCK_PATH} is missing; create it with: ${OS_INITRAMFS_REFRESH_COMMAND}`);
   }
   const lock = JSON.parse(text) as OsInitramfsLock;
-  if (!Array.isArray(lock.packages) || typeof lock.kernelRelease !== "string" || !Array.isArray(lock.roots)) {
+  if (!Array.isArray(lock.packages) || !Array.isArray(lock.lvmPackages) || typeof lock.kernelRelease !== "string" || !Array.isArray(lock.roots)) {
     throw new OsInitramfsError(`The OS initramfs lock ${OS_INITRAMFS_LOCK_PATH} is malformed; regenerate it with: ${OS_INITRAMFS_REFRESH_COMMAND}`);
   }
   return lock;
@@ -103,15 +108,19 @@ function aptClosure(roots: readonly string[]): Array<{ name: string; version: st
 export function refreshOsInitramfsLock(): OsInitramfsLock {
   ensureTools(["apt-get", "apt-cache", "dpkg-deb"]);
   mkdirSync(buildDir, { recursive: true });
-  const packages = aptClosure(ROOT_PACKAGES).map(({ name, version }) => {
+  const pin = ({ name, version }: { name: string; version: string }): PinnedDeb => {
     const deb = archiveCandidate(name);
     if (deb.version !== version) {
       throw new OsInitramfsError(`apt would install ${name} ${version} but apt-cache's candidate is ${deb.version}; run "apt-get update" and retry the refresh.`);
     }
     return deb;
-  });
-  for (const deb of packages) fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND);
-  const lock: OsInitramfsLock = { suite: "bookworm", kernelRelease: readLock().kernelRelease, roots: [...ROOT_PACKAGES], packages };
+  };
+  const base = aptClosure(ROOT_PACKAGES);
+  const inBase = new Set(base.map((p) => p.name));
+  const packages = base.map(pin);
+  const lvmPackages = aptClosure([...ROOT_PACKAGES, ...LVM_PACKAGES]).filter((p) => !inBase.has(p.name)).map(pin);
+  for (const deb of [...packages, ...lvmPackages]) fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND);
+  const lock: OsInitramfsLock = { suite: "bookworm", kernelRelease: readLock().kernelRelease, roots: [...ROOT_PACKAGES], packages, lvmPackages };
   const tmp = `${OS_INITRAMFS_LOCK_PATH}.tmp`;
   writeFileSync(tmp, JSON.stringify(lock, null, 2) + "\n");
   renameSync(tmp, OS_INITRAMFS_LOCK_PATH);
@@ -128,6 +137,8 @@ export interface OsInitramfsOptions {
   crypttab: readonly string[];
   /** /etc/initramfs-tools/modules beyond Debian's (empty) list: what the demo disk needs. */
   modules?: readonly string[];
+  /** Install lvm2 in the build root too, for a root on LVM inside LUKS; false by default. */
+  lvm?: boolean;
 }
 
 export interface OsInitramfs {
@@ -182,7 +193,7 @@ function makeImage(lock: OsInitramfsLock, opts: Required<OsInitramfsOptions>, ou
   try {
     // Lock order (sorted by name); the few paths two packages share (/bin/busybox of busybox
     // and nothing else here) are then the same whichever machine builds.
-    for (const deb of lock.packages) {
+    for (const deb of [...lock.packages, ...(opts.lvm ? lock.lvmPackages : [])]) {
       run("dpkg-deb", ["-x", fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND), root], `dpkg-deb -x ${deb.package}`);
     }
     // The maintainer-script effects mkinitramfs relies on: mawk's postinst makes it awk, and
@@ -229,7 +240,7 @@ function makeImage(lock: OsInitramfsLock, opts: Required<OsInitramfsOptions>, ou
  */
 export async function osInitramfs(options: OsInitramfsOptions): Promise<OsInitramfs> {
   const started = Date.now();
-  const opts: Required<OsInitramfsOptions> = { crypttab: options.crypttab, modules: options.modules ?? DEFAULT_MODULES };
+  const opts: Required<OsInitramfsOptions> = { crypttab: options.crypttab, modules: options.modules ?? DEFAULT_MODULES, lvm: options.lvm ?? false };
   const lock = readOsInitramfsLock();
   const debian = readLock();
   if (lock.kernelRelease !== debian.kernelRelease) {
@@ -247,7 +258,7 @@ export async function osInitramfs(options: OsInitramfsOptions): Promise<OsInitra
     readFileSync(OS_INITRAMFS_LOCK_PATH),
     kernelPackage(debian).sha256,
     ...sourceParts([fileURLToPath(import.meta.url)]),
-    { crypttab: opts.crypttab, modules: opts.modules },
+    { crypttab: opts.crypttab, modules: opts.modules, ...(opts.lvm ? { lvm: true } : {}) },
   ]);
   const id = key.slice(0, 16);
   const path = join(buildDir, "os-initramfs", id, `initrd.img-${lock.kernelRelease}`);
