@@ -191,8 +191,8 @@ function makeImage(lock: OsInitramfsLock, opts: Required<OsInitramfsOptions>, ou
   mkdirSync(buildDir, { recursive: true });
   const root = mkdtempSync(join(buildDir, "os-initramfs-root-"));
   try {
-    // Lock order (sorted by name); the few paths two packages share (/bin/busybox of busybox
-    // and nothing else here) are then the same whichever machine builds.
+    // No two of these packages ship the same file (checked when the lock was made), so the
+    // order of unpacking does not matter; lock order keeps it the same everywhere anyway.
     for (const deb of [...lock.packages, ...(opts.lvm ? lock.lvmPackages : [])]) {
       run("dpkg-deb", ["-x", fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND), root], `dpkg-deb -x ${deb.package}`);
     }
@@ -269,11 +269,43 @@ export async function osInitramfs(options: OsInitramfsOptions): Promise<OsInitra
     throw new OsInitramfsError("Building the Debian OS initramfs runs mkinitramfs under chroot, which needs root; run the build or the test as root.");
   }
   ensureTools(["dpkg-deb", "apt-get", "chroot", "mknod"]);
-  const { info } = await records.ensure(`os-initramfs-${id}`, path, key, async () => {
-    makeImage(lock, opts, path);
-    return { bytes: statSync(path).size };
-  });
-  return { path, kernelRelease: lock.kernelRelease, bytes: info.bytes, reused: false, ms: Date.now() - started };
+  // npm test runs two files at once, and on a fresh machine both may ask for the same image.
+  const { info, reused } = await whileHolding(join(buildDir, "os-initramfs", `${id}.lock`), () =>
+    records.ensure(`os-initramfs-${id}`, path, key, async () => {
+      makeImage(lock, opts, path);
+      return { bytes: statSync(path).size };
+    }));
+  return { path, kernelRelease: lock.kernelRelease, bytes: info.bytes, reused, ms: Date.now() - started };
+}
+
+/** A build takes well under this; a lock older than it was left by a process that died. */
+const STALE_LOCK_MS = 10 * 60_000;
+
+/**
+ * Runs `work` while holding the lock directory `lock` (mkdir is atomic: one process makes it,
+ * the others wait until it is gone, then find the output made and reuse it).
+ */
+async function whileHolding<T>(lock: string, work: () => Promise<T>): Promise<T> {
+  mkdirSync(join(lock, ".."), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // gone between the two calls: try again at once
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
