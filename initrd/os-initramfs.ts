@@ -105,6 +105,13 @@ function aptClosure(roots: readonly string[]): Array<{ name: string; version: st
   }
 }
 
+/** The files (not directories) a .deb ships, from GNU tar's listing of its data archive. */
+function debFiles(debFile: string): string[] {
+  const tar = execFileSync("dpkg-deb", ["--fsys-tarfile", debFile], { maxBuffer: 256 * 1024 * 1024 });
+  const listing = execFileSync("tar", ["-t"], { input: tar, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  return listing.split("\n").filter((l) => l !== "" && !l.endsWith("/")).map((l) => l.replace(/^\.\//, ""));
+}
+
 export function refreshOsInitramfsLock(): OsInitramfsLock {
   ensureTools(["apt-get", "apt-cache", "dpkg-deb"]);
   mkdirSync(buildDir, { recursive: true });
@@ -119,7 +126,16 @@ export function refreshOsInitramfsLock(): OsInitramfsLock {
   const inBase = new Set(base.map((p) => p.name));
   const packages = base.map(pin);
   const lvmPackages = aptClosure([...ROOT_PACKAGES, ...LVM_PACKAGES]).filter((p) => !inBase.has(p.name)).map(pin);
-  for (const deb of [...packages, ...lvmPackages]) fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND);
+  // They are all unpacked into one root, where dpkg would refuse two packages that ship the
+  // same file; without dpkg, the lock is where that is caught.
+  const owner = new Map<string, string>();
+  for (const deb of [...packages, ...lvmPackages]) {
+    for (const path of debFiles(fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND))) {
+      const other = owner.get(path);
+      if (other !== undefined) throw new OsInitramfsError(`${deb.package} and ${other} both ship ${path}; the build root cannot hold both, so choose other roots in ROOT_PACKAGES.`);
+      owner.set(path, deb.package);
+    }
+  }
   const lock: OsInitramfsLock = { suite: "bookworm", kernelRelease: readLock().kernelRelease, roots: [...ROOT_PACKAGES], packages, lvmPackages };
   const tmp = `${OS_INITRAMFS_LOCK_PATH}.tmp`;
   writeFileSync(tmp, JSON.stringify(lock, null, 2) + "\n");
@@ -158,11 +174,10 @@ export const DEFAULT_MODULES: readonly string[] = ["virtio_pci", "virtio_blk", "
 /** A fixed time for mkinitramfs's reproducible mode (it clamps every file's mtime to it). */
 const SOURCE_DATE_EPOCH = "1700000000";
 
-function run(program: string, args: string[], what: string, cwd?: string): string {
+function run(program: string, args: string[], what: string): string {
   try {
     return execFileSync(program, args, {
       encoding: "utf8",
-      cwd,
       stdio: ["ignore", "pipe", "pipe"],
       // The build root's own tools, not the host's, and nothing of the caller's locale.
       env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C", SOURCE_DATE_EPOCH, TMPDIR: "/tmp" },
@@ -191,8 +206,8 @@ function makeImage(lock: OsInitramfsLock, opts: Required<OsInitramfsOptions>, ou
   mkdirSync(buildDir, { recursive: true });
   const root = mkdtempSync(join(buildDir, "os-initramfs-root-"));
   try {
-    // No two of these packages ship the same file (checked when the lock was made), so the
-    // order of unpacking does not matter; lock order keeps it the same everywhere anyway.
+    // No two of these packages ship the same file (the refresh checks), so the order of
+    // unpacking does not matter; lock order keeps it the same everywhere anyway.
     for (const deb of [...lock.packages, ...(opts.lvm ? lock.lvmPackages : [])]) {
       run("dpkg-deb", ["-x", fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND), root], `dpkg-deb -x ${deb.package}`);
     }
