@@ -1,0 +1,83 @@
+// End to end: bootward's Default boot of a signed /boot whose entry is a real Debian system:
+// the pinned kernel with Debian 12's own initramfs (initrd/os-initramfs.ts) and its root on the
+// LUKS2 root disk, attached as a second disk. No disk unlock key is sealed, so bootward kexecs
+// the OS initrd as it is and Debian's cryptroot asks for the recovery passphrase on the
+// console. This is the path the disk unlock key shortens: the base for the test in which
+// bootward seals the key and appends the key cpio itself.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { kernelImage } from "../../initrd/image.ts";
+import { processAlive, startQemu } from "../../initrd/qemu/board.ts";
+import { makeExt4Image } from "../../initrd/qemu/demo-disk.ts";
+import { osInitramfs } from "../../initrd/os-initramfs.ts";
+import {
+  LUKS_ROOT_CMDLINE, LUKS_ROOT_CRYPTTAB, LUKS_ROOT_MAPPING, LUKS_ROOT_MARKER, LUKS_ROOT_SERIAL, makeLuksRootDisk,
+} from "../../initrd/qemu/luks-root-disk.ts";
+import { signBoot } from "../../runtime/boot/index.ts";
+import { createNodeSys } from "../../runtime/host/node/sys.ts";
+import { startSwtpm } from "../support/swtpm.ts";
+import { initramfsWithKeyring, makeDemoKey, writeTestDemoTree } from "../support/signed-demo-boot.ts";
+
+const repo = new URL("../../", import.meta.url).pathname;
+const BOARD = "qemu-tpm2";
+const RECOVERY = "debian recovery passphrase";
+
+let dir: string;
+let kernel: string;
+let initramfs: string;
+let bootDisk: string;
+let rootDisk: string;
+let tpmState: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "bootward-debian-os-"));
+  kernel = (await kernelImage()).path;
+  const os = await osInitramfs({ crypttab: [LUKS_ROOT_CRYPTTAB] });
+  const tree = join(dir, "boot");
+  await writeTestDemoTree(tree, { osInitrd: os.path, kernelArgs: LUKS_ROOT_CMDLINE });
+  const owner = await makeDemoKey("Owner");
+  tpmState = join(dir, "tpm-state", "tpm2");
+  mkdirSync(tpmState, { recursive: true });
+  const swtpm = await startSwtpm("2.0", tpmState);
+  try {
+    await swtpm.withTpm((tpm) => signBoot(createNodeSys(), { bootDir: tree, signer: owner.signer, tpm, defaultIndex: 1 }));
+  } finally {
+    await swtpm.stop();
+  }
+  bootDisk = makeExt4Image({ tree, outFile: join(dir, "boot.img") }).path;
+  rootDisk = makeLuksRootDisk({ outFile: join(dir, "root.img"), recoveryPassphrase: RECOVERY }).path;
+  initramfs = initramfsWithKeyring(join(repo, "dist", `initramfs-${BOARD}.cpio.xz`), owner.publicArmored, join(dir, "initramfs.cpio.xz"));
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("Default boot kexecs Debian's initramfs; its cryptroot asks for the passphrase and mounts the LUKS root", { timeout: 900_000 }, async (t) => {
+  const stateDir = join(dir, "board");
+  cpSync(tpmState, join(stateDir, "tpm2"), { recursive: true });
+  const qemu = await startQemu({ board: BOARD, kernel, initramfs, disk: bootDisk, osDisk: { path: rootDisk, serial: LUKS_ROOT_SERIAL }, stateDir });
+  try {
+    await qemu.waitFor(/bootward Boot Menu/, 300_000);
+    await qemu.waitFor(/\| HOTP: /, 60_000);
+    const pressed = qemu.elapsedMs();
+    qemu.send("d");
+    const seen = await qemu.waitFor(new RegExp(`Please unlock disk ${LUKS_ROOT_MAPPING}: |integrity check failed|The OS did not start|unexpected error`), 300_000);
+    assert.match(seen[0], /Please unlock disk/, `bootward did not reach Debian's prompt; console tail:\n${qemu.output().slice(-3000)}`);
+    const asked = qemu.elapsedMs();
+    qemu.send(`${RECOVERY}\n`);
+    await qemu.waitFor(new RegExp(LUKS_ROOT_MARKER), 180_000);
+    t.diagnostic(`d pressed → Debian's passphrase prompt ${((asked - pressed) / 1000).toFixed(1)} s; passphrase → root ${((qemu.elapsedMs() - asked) / 1000).toFixed(1)} s`);
+    await qemu.waitFor(new RegExp(`bootward-demo-os: root: /dev/mapper/${LUKS_ROOT_MAPPING} ext4`), 60_000);
+    const cmdline = await qemu.waitFor(/bootward-demo-os: cmdline: ([^\r\n]*)\r?\n/, 60_000);
+    assert.ok(cmdline[1]!.split(" ").includes(LUKS_ROOT_CMDLINE), `the signed entry's root is not on the OS's command line: ${cmdline[1]}`);
+    await qemu.waitFor(/bootward-demo-os: powering off/, 60_000);
+    const exit = await Promise.race([qemu.exited, sleep(120_000, "hung" as const, { ref: false })]);
+    assert.notEqual(exit, "hung", "the demo OS did not power off");
+    assert.equal(processAlive(qemu.pid), false);
+  } finally {
+    await qemu.stop();
+  }
+});
