@@ -66,6 +66,7 @@ test("Default boot kexecs Debian's initramfs; its cryptroot asks for the passphr
     qemu.send("d");
     const seen = await qemu.waitFor(new RegExp(`Please unlock disk ${LUKS_ROOT_MAPPING}: |integrity check failed|The OS did not start|unexpected error`), 300_000);
     assert.match(seen[0], /Please unlock disk/, `bootward did not reach Debian's prompt; console tail:\n${qemu.output().slice(-3000)}`);
+    assert.match(qemu.output(), /bootward: booting bootward demo OS/, "the prompt came without bootward's kexec");
     const asked = qemu.elapsedMs();
     qemu.send(`${RECOVERY}\n`);
     await qemu.waitFor(new RegExp(LUKS_ROOT_MARKER), 180_000);
