@@ -21,7 +21,9 @@
 //
 //     npx tsx initrd/os-initramfs.ts --refresh
 //
-// Without arguments the command builds the default image and prints where it is.
+// Without --refresh the command builds an image and prints where it is:
+//
+//     npx tsx initrd/os-initramfs.ts [--crypttab "<crypttab line>"]... [--lvm]
 
 import { execFileSync } from "node:child_process";
 import {
@@ -329,7 +331,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       const lock = refreshOsInitramfsLock();
       process.stdout.write(`Wrote ${OS_INITRAMFS_LOCK_PATH}: ${lock.packages.length} packages for kernel ${lock.kernelRelease}\n`);
     } else {
-      const image = await osInitramfs({ crypttab: [] });
+      // --crypttab LINE (repeatable): the installed system's crypttab; --lvm: with lvm2.
+      const crypttab = process.argv.flatMap((a, i) => (a === "--crypttab" && process.argv[i + 1] !== undefined ? [process.argv[i + 1]!] : []));
+      const image = await osInitramfs({ crypttab, lvm: process.argv.includes("--lvm") });
       process.stdout.write(`${image.path}: ${image.bytes} bytes, ${image.reused ? "reused" : "built"} in ${image.ms} ms\n`);
     }
   } catch (e) {
