@@ -52,6 +52,8 @@ const ROOT_INIT = `#!/bin/sh
 dmesg -n 1
 echo "${LUKS_ROOT_MARKER} (kernel $(uname -r))"
 grep ' / ' /proc/mounts | while read dev dir type rest; do echo "bootward-demo-os: root: $dev $type"; done
+# Which virtio disk is which, by the serial QEMU gave it (the firmware names devices by these).
+for d in /sys/block/vd*; do echo "bootward-demo-os: disk: \${d##*/} serial=$(cat "\$d/serial" 2>/dev/null)"; done
 echo "bootward-demo-os: cmdline: $(cat /proc/cmdline)"
 case " $(cat /proc/cmdline) " in
   *" ${DEMO_OS_POWEROFF_PARAM} "*) echo "bootward-demo-os: powering off"; poweroff -f ;;

@@ -72,6 +72,8 @@ test("Default boot kexecs Debian's initramfs; its cryptroot asks for the passphr
     await qemu.waitFor(new RegExp(LUKS_ROOT_MARKER), 180_000);
     t.diagnostic(`d pressed → Debian's passphrase prompt ${((asked - pressed) / 1000).toFixed(1)} s; passphrase → root ${((qemu.elapsedMs() - asked) / 1000).toFixed(1)} s`);
     await qemu.waitFor(new RegExp(`bootward-demo-os: root: /dev/mapper/${LUKS_ROOT_MAPPING} ext4`), 60_000);
+    // The names the disk unlock key's device list will use: /boot, the flash, then the OS disk.
+    await qemu.waitFor(new RegExp(`bootward-demo-os: disk: vdc serial=${LUKS_ROOT_SERIAL}`), 60_000);
     const cmdline = await qemu.waitFor(/bootward-demo-os: cmdline: ([^\r\n]*)\r?\n/, 60_000);
     assert.ok(cmdline[1]!.split(" ").includes(LUKS_ROOT_CMDLINE), `the signed entry's root is not on the OS's command line: ${cmdline[1]}`);
     await qemu.waitFor(/bootward-demo-os: powering off/, 60_000);
