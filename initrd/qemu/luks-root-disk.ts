@@ -88,6 +88,7 @@ function cryptsetup(args: string[], what: string): void {
   }
 }
 
+/** Refuses keys the disk cannot take (before anything is written). */
 export function checkLuksKeys(recoveryPassphrase: string, extraKeys: readonly Uint8Array[]): void {
   if (recoveryPassphrase === "" || recoveryPassphrase.includes("\n")) {
     throw new LuksRootDiskError("The recovery passphrase must be one non-empty line, since it is typed at a prompt; give another.");
