@@ -6,21 +6,14 @@
 // bootward seals the key and appends the key cpio itself.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { kernelImage } from "../../initrd/image.ts";
 import { processAlive, startQemu } from "../../initrd/qemu/board.ts";
-import { makeExt4Image } from "../../initrd/qemu/demo-disk.ts";
-import { osInitramfs } from "../../initrd/os-initramfs.ts";
-import {
-  LUKS_ROOT_CMDLINE, LUKS_ROOT_CRYPTTAB, LUKS_ROOT_MAPPING, LUKS_ROOT_MARKER, LUKS_ROOT_SERIAL, makeLuksRootDisk,
-} from "../../initrd/qemu/luks-root-disk.ts";
-import { signBoot } from "../../runtime/boot/index.ts";
-import { createNodeSys } from "../../runtime/host/node/sys.ts";
-import { startSwtpm } from "../support/swtpm.ts";
-import { initramfsWithKeyring, makeDemoKey, writeTestDemoTree } from "../support/signed-demo-boot.ts";
+import { LUKS_ROOT_CMDLINE, LUKS_ROOT_MAPPING, LUKS_ROOT_MARKER, LUKS_ROOT_SERIAL } from "../../initrd/qemu/luks-root-disk.ts";
+import { makeDebianOsBoot, type DebianOsBoot } from "../support/debian-os.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const BOARD = "qemu-tpm2";
@@ -28,37 +21,20 @@ const RECOVERY = "debian recovery passphrase";
 
 let dir: string;
 let kernel: string;
-let initramfs: string;
-let bootDisk: string;
-let rootDisk: string;
-let tpmState: string;
+let fixture: DebianOsBoot;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "bootward-debian-os-"));
   kernel = (await kernelImage()).path;
-  const os = await osInitramfs({ crypttab: [LUKS_ROOT_CRYPTTAB] });
-  const tree = join(dir, "boot");
-  await writeTestDemoTree(tree, { osInitrd: os.path, kernelArgs: LUKS_ROOT_CMDLINE });
-  const owner = await makeDemoKey("Owner");
-  tpmState = join(dir, "tpm-state", "tpm2");
-  mkdirSync(tpmState, { recursive: true });
-  const swtpm = await startSwtpm("2.0", tpmState);
-  try {
-    await swtpm.withTpm((tpm) => signBoot(createNodeSys(), { bootDir: tree, signer: owner.signer, tpm, defaultIndex: 1 }));
-  } finally {
-    await swtpm.stop();
-  }
-  bootDisk = makeExt4Image({ tree, outFile: join(dir, "boot.img") }).path;
-  rootDisk = makeLuksRootDisk({ outFile: join(dir, "root.img"), recoveryPassphrase: RECOVERY }).path;
-  initramfs = initramfsWithKeyring(join(repo, "dist", `initramfs-${BOARD}.cpio.xz`), owner.publicArmored, join(dir, "initramfs.cpio.xz"));
+  fixture = await makeDebianOsBoot(join(dir, "fixture"), { recoveryPassphrase: RECOVERY, boardInitramfs: join(repo, "dist", `initramfs-${BOARD}.cpio.xz`) });
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("Default boot kexecs Debian's initramfs; its cryptroot asks for the passphrase and mounts the LUKS root", { timeout: 900_000 }, async (t) => {
   const stateDir = join(dir, "board");
-  cpSync(tpmState, join(stateDir, "tpm2"), { recursive: true });
-  const qemu = await startQemu({ board: BOARD, kernel, initramfs, disk: bootDisk, osDisk: { path: rootDisk, serial: LUKS_ROOT_SERIAL }, stateDir });
+  cpSync(fixture.tpmState, join(stateDir, "tpm2"), { recursive: true });
+  const qemu = await startQemu({ board: BOARD, kernel, initramfs: fixture.initramfs, disk: fixture.bootDisk, osDisk: fixture.osDisk, stateDir });
   try {
     await qemu.waitFor(/bootward Boot Menu/, 300_000);
     await qemu.waitFor(/\| HOTP: /, 60_000);
