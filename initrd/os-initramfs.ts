@@ -21,7 +21,9 @@
 //
 //     npx tsx initrd/os-initramfs.ts --refresh
 //
-// Without arguments the command builds the default image and prints where it is.
+// Without --refresh the command builds an image and prints where it is:
+//
+//     npx tsx initrd/os-initramfs.ts [--crypttab "<crypttab line>"]... [--lvm]
 
 import { execFileSync } from "node:child_process";
 import {
@@ -52,12 +54,17 @@ export const ROOT_PACKAGES: readonly string[] = [
   "dash", "bash", "coreutils", "util-linux", "libc-bin", "sed", "grep", "findutils", "mawk", "diffutils", "cpio", "gzip", "zstd",
 ];
 
+/** Added for a root on LVM inside LUKS (Debian's encrypted-LVM layout): its hook brings lvm and the udev rules that activate the volume group. */
+export const LVM_PACKAGES: readonly string[] = ["lvm2"];
+
 export interface OsInitramfsLock {
   suite: string;
   /** The kernel release the image is built for: initrd/debian.lock.json's, checked at each build. */
   kernelRelease: string;
   roots: string[];
   packages: PinnedDeb[];
+  /** What LVM_PACKAGES add to `packages` (their closure less what is there already). */
+  lvmPackages: PinnedDeb[];
 }
 
 export function readOsInitramfsLock(): OsInitramfsLock {
@@ -68,7 +75,7 @@ export function readOsInitramfsLock(): OsInitramfsLock {
     throw new OsInitramfsError(`The OS initramfs lock ${OS_INITRAMFS_LOCK_PATH} is missing; create it with: ${OS_INITRAMFS_REFRESH_COMMAND}`);
   }
   const lock = JSON.parse(text) as OsInitramfsLock;
-  if (!Array.isArray(lock.packages) || typeof lock.kernelRelease !== "string" || !Array.isArray(lock.roots)) {
+  if (!Array.isArray(lock.packages) || !Array.isArray(lock.lvmPackages) || typeof lock.kernelRelease !== "string" || !Array.isArray(lock.roots)) {
     throw new OsInitramfsError(`The OS initramfs lock ${OS_INITRAMFS_LOCK_PATH} is malformed; regenerate it with: ${OS_INITRAMFS_REFRESH_COMMAND}`);
   }
   return lock;
@@ -100,18 +107,38 @@ function aptClosure(roots: readonly string[]): Array<{ name: string; version: st
   }
 }
 
+/** The files (not directories) a .deb ships, from GNU tar's listing of its data archive. */
+function debFiles(debFile: string): string[] {
+  const tar = execFileSync("dpkg-deb", ["--fsys-tarfile", debFile], { maxBuffer: 256 * 1024 * 1024 });
+  const listing = execFileSync("tar", ["-t"], { input: tar, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  return listing.split("\n").filter((l) => l !== "" && !l.endsWith("/")).map((l) => l.replace(/^\.\//, ""));
+}
+
 export function refreshOsInitramfsLock(): OsInitramfsLock {
   ensureTools(["apt-get", "apt-cache", "dpkg-deb"]);
   mkdirSync(buildDir, { recursive: true });
-  const packages = aptClosure(ROOT_PACKAGES).map(({ name, version }) => {
+  const pin = ({ name, version }: { name: string; version: string }): PinnedDeb => {
     const deb = archiveCandidate(name);
     if (deb.version !== version) {
       throw new OsInitramfsError(`apt would install ${name} ${version} but apt-cache's candidate is ${deb.version}; run "apt-get update" and retry the refresh.`);
     }
     return deb;
-  });
-  for (const deb of packages) fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND);
-  const lock: OsInitramfsLock = { suite: "bookworm", kernelRelease: readLock().kernelRelease, roots: [...ROOT_PACKAGES], packages };
+  };
+  const base = aptClosure(ROOT_PACKAGES);
+  const inBase = new Set(base.map((p) => p.name));
+  const packages = base.map(pin);
+  const lvmPackages = aptClosure([...ROOT_PACKAGES, ...LVM_PACKAGES]).filter((p) => !inBase.has(p.name)).map(pin);
+  // They are all unpacked into one root, where dpkg would refuse two packages that ship the
+  // same file; without dpkg, the lock is where that is caught.
+  const owner = new Map<string, string>();
+  for (const deb of [...packages, ...lvmPackages]) {
+    for (const path of debFiles(fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND))) {
+      const other = owner.get(path);
+      if (other !== undefined) throw new OsInitramfsError(`${deb.package} and ${other} both ship ${path}; the build root cannot hold both, so choose other roots in ROOT_PACKAGES.`);
+      owner.set(path, deb.package);
+    }
+  }
+  const lock: OsInitramfsLock = { suite: "bookworm", kernelRelease: readLock().kernelRelease, roots: [...ROOT_PACKAGES], packages, lvmPackages };
   const tmp = `${OS_INITRAMFS_LOCK_PATH}.tmp`;
   writeFileSync(tmp, JSON.stringify(lock, null, 2) + "\n");
   renameSync(tmp, OS_INITRAMFS_LOCK_PATH);
@@ -128,6 +155,8 @@ export interface OsInitramfsOptions {
   crypttab: readonly string[];
   /** /etc/initramfs-tools/modules beyond Debian's (empty) list: what the demo disk needs. */
   modules?: readonly string[];
+  /** Install lvm2 in the build root too, for a root on LVM inside LUKS; false by default. */
+  lvm?: boolean;
 }
 
 export interface OsInitramfs {
@@ -147,11 +176,10 @@ export const DEFAULT_MODULES: readonly string[] = ["virtio_pci", "virtio_blk", "
 /** A fixed time for mkinitramfs's reproducible mode (it clamps every file's mtime to it). */
 const SOURCE_DATE_EPOCH = "1700000000";
 
-function run(program: string, args: string[], what: string, cwd?: string): string {
+function run(program: string, args: string[], what: string): string {
   try {
     return execFileSync(program, args, {
       encoding: "utf8",
-      cwd,
       stdio: ["ignore", "pipe", "pipe"],
       // The build root's own tools, not the host's, and nothing of the caller's locale.
       env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C", SOURCE_DATE_EPOCH, TMPDIR: "/tmp" },
@@ -180,9 +208,9 @@ function makeImage(lock: OsInitramfsLock, opts: Required<OsInitramfsOptions>, ou
   mkdirSync(buildDir, { recursive: true });
   const root = mkdtempSync(join(buildDir, "os-initramfs-root-"));
   try {
-    // Lock order (sorted by name); the few paths two packages share (/bin/busybox of busybox
-    // and nothing else here) are then the same whichever machine builds.
-    for (const deb of lock.packages) {
+    // No two of these packages ship the same file (the refresh checks), so the order of
+    // unpacking does not matter; lock order keeps it the same everywhere anyway.
+    for (const deb of [...lock.packages, ...(opts.lvm ? lock.lvmPackages : [])]) {
       run("dpkg-deb", ["-x", fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND), root], `dpkg-deb -x ${deb.package}`);
     }
     // The maintainer-script effects mkinitramfs relies on: mawk's postinst makes it awk, and
@@ -229,7 +257,7 @@ function makeImage(lock: OsInitramfsLock, opts: Required<OsInitramfsOptions>, ou
  */
 export async function osInitramfs(options: OsInitramfsOptions): Promise<OsInitramfs> {
   const started = Date.now();
-  const opts: Required<OsInitramfsOptions> = { crypttab: options.crypttab, modules: options.modules ?? DEFAULT_MODULES };
+  const opts: Required<OsInitramfsOptions> = { crypttab: options.crypttab, modules: options.modules ?? DEFAULT_MODULES, lvm: options.lvm ?? false };
   const lock = readOsInitramfsLock();
   const debian = readLock();
   if (lock.kernelRelease !== debian.kernelRelease) {
@@ -247,7 +275,7 @@ export async function osInitramfs(options: OsInitramfsOptions): Promise<OsInitra
     readFileSync(OS_INITRAMFS_LOCK_PATH),
     kernelPackage(debian).sha256,
     ...sourceParts([fileURLToPath(import.meta.url)]),
-    { crypttab: opts.crypttab, modules: opts.modules },
+    { crypttab: opts.crypttab, modules: opts.modules, ...(opts.lvm ? { lvm: true } : {}) },
   ]);
   const id = key.slice(0, 16);
   const path = join(buildDir, "os-initramfs", id, `initrd.img-${lock.kernelRelease}`);
@@ -258,11 +286,43 @@ export async function osInitramfs(options: OsInitramfsOptions): Promise<OsInitra
     throw new OsInitramfsError("Building the Debian OS initramfs runs mkinitramfs under chroot, which needs root; run the build or the test as root.");
   }
   ensureTools(["dpkg-deb", "apt-get", "chroot", "mknod"]);
-  const { info } = await records.ensure(`os-initramfs-${id}`, path, key, async () => {
-    makeImage(lock, opts, path);
-    return { bytes: statSync(path).size };
-  });
-  return { path, kernelRelease: lock.kernelRelease, bytes: info.bytes, reused: false, ms: Date.now() - started };
+  // npm test runs two files at once, and on a fresh machine both may ask for the same image.
+  const { info, reused } = await whileHolding(join(buildDir, "os-initramfs", `${id}.lock`), () =>
+    records.ensure(`os-initramfs-${id}`, path, key, async () => {
+      makeImage(lock, opts, path);
+      return { bytes: statSync(path).size };
+    }));
+  return { path, kernelRelease: lock.kernelRelease, bytes: info.bytes, reused, ms: Date.now() - started };
+}
+
+/** A build takes well under this; a lock older than it was left by a process that died. */
+const STALE_LOCK_MS = 10 * 60_000;
+
+/**
+ * Runs `work` while holding the lock directory `lock` (mkdir is atomic: one process makes it,
+ * the others wait until it is gone, then find the output made and reuse it).
+ */
+async function whileHolding<T>(lock: string, work: () => Promise<T>): Promise<T> {
+  mkdirSync(join(lock, ".."), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // gone between the two calls: try again at once
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -271,7 +331,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       const lock = refreshOsInitramfsLock();
       process.stdout.write(`Wrote ${OS_INITRAMFS_LOCK_PATH}: ${lock.packages.length} packages for kernel ${lock.kernelRelease}\n`);
     } else {
-      const image = await osInitramfs({ crypttab: [] });
+      // --crypttab LINE (repeatable): the installed system's crypttab; --lvm: with lvm2.
+      const crypttab = process.argv.flatMap((a, i) => (a === "--crypttab" && process.argv[i + 1] !== undefined ? [process.argv[i + 1]!] : []));
+      const image = await osInitramfs({ crypttab, lvm: process.argv.includes("--lvm") });
       process.stdout.write(`${image.path}: ${image.bytes} bytes, ${image.reused ? "reused" : "built"} in ${image.ms} ms\n`);
     }
   } catch (e) {

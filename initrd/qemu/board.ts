@@ -270,8 +270,9 @@ export async function startQemu(opts: QemuOptions): Promise<QemuBoard> {
       : ["-serial", "stdio"]),
     "-monitor", `unix:${monitorSocket},server=on,wait=off`,
     ...(restart ? [] : ["-no-reboot"]),
-    // Both disks as explicit devices, in this order (QEMU creates if=virtio drives after every
-    // -device): the demo disk stays /dev/vda; bootward finds the flash by its serial.
+    // The disks as explicit devices, in this order (QEMU creates if=virtio drives after every
+    // -device): the demo disk stays /dev/vda; bootward finds the flash by its serial; the OS
+    // disk, when there is one, comes last (/dev/vdc with a demo disk), so the others keep their names.
     ...(opts.disk !== undefined ? ["-drive", `file=${opts.disk},format=raw,if=none,id=disk`, "-device", "virtio-blk-pci,drive=disk"] : []),
     ...flashArgs(ensureFlashImage(opts.flash ?? join(opts.stateDir, "flash.rom"))),
     ...(opts.osDisk !== undefined

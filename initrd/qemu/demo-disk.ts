@@ -53,13 +53,13 @@ while true; do setsid cttyhack sh; done
 
 const DEMO_APPLETS = ["sh", "mount", "cat", "echo", "uname", "poweroff", "reboot", "setsid", "cttyhack", "ls", "dmesg", "sleep"];
 
-export function grubCfg(release: string): string {
+export function grubCfg(release: string, kernelArgs?: string): string {
   return [
     "set default=0",
     "set timeout=3",
     "",
     `menuentry 'bootward demo OS (Debian ${release})' {`,
-    `\tlinux /vmlinuz-${release} console=tty1 console=ttyS0,115200`,
+    `\tlinux /vmlinuz-${release} console=tty1 console=ttyS0,115200${kernelArgs ? ` ${kernelArgs}` : ""}`,
     `\tinitrd /initrd.img-${release}`,
     "}",
     "",
@@ -109,6 +109,13 @@ function imagePaths(dir: string, prefix = ""): string[] {
 export interface DemoOptions {
   /** Put this bootward binary into the demo OS, which then tries to unseal the TOTP secret. */
   bootwardBinary?: string;
+  /**
+   * Put this initrd on /boot instead of the demo OS's: Debian's own initramfs
+   * (initrd/os-initramfs.ts), which mounts the root from the LUKS root disk.
+   */
+  osInitrd?: string;
+  /** Added to the entry's kernel line, e.g. the root that OS initrd mounts (LUKS_ROOT_CMDLINE). */
+  kernelArgs?: string;
 }
 
 export async function writeDemoBootTree(root: string, options: DemoOptions = {}): Promise<{ kernelRelease: string }> {
@@ -116,8 +123,10 @@ export async function writeDemoBootTree(root: string, options: DemoOptions = {})
   const kernel = await kernelImage();
   mkdirSync(join(root, "grub"), { recursive: true, mode: 0o755 });
   copyFileSync(kernel.path, join(root, `vmlinuz-${kernel.version}`));
-  writeFileSync(join(root, `initrd.img-${kernel.version}`), demoInitrd(options));
-  writeFileSync(join(root, "grub", "grub.cfg"), grubCfg(kernel.version));
+  const initrd = join(root, `initrd.img-${kernel.version}`);
+  if (options.osInitrd !== undefined) copyFileSync(options.osInitrd, initrd);
+  else writeFileSync(initrd, demoInitrd(options));
+  writeFileSync(join(root, "grub", "grub.cfg"), grubCfg(kernel.version, options.kernelArgs));
   for (const [p, mode] of [[root, 0o755], [join(root, "grub"), 0o755], [join(root, "grub", "grub.cfg"), 0o644],
     [join(root, `vmlinuz-${kernel.version}`), 0o644], [join(root, `initrd.img-${kernel.version}`), 0o644]] as const) {
     chmodSync(p, mode);
@@ -165,11 +174,11 @@ export function makeExt4Image(opts: { tree: string; outFile: string; label?: str
   }
 }
 
-export async function makeDemoDisk(opts: { outFile: string }): Promise<{ path: string; bytes: number; kernelRelease: string }> {
+export async function makeDemoDisk(opts: { outFile: string } & DemoOptions): Promise<{ path: string; bytes: number; kernelRelease: string }> {
   mkdirSync(buildDir, { recursive: true });
   const stage = mkdtempSync(join(buildDir, "demo-disk-tree-"));
   try {
-    const { kernelRelease } = await writeDemoBootTree(stage);
+    const { kernelRelease } = await writeDemoBootTree(stage, opts);
     return { ...makeExt4Image({ tree: stage, outFile: opts.outFile }), kernelRelease };
   } finally {
     rmSync(stage, { recursive: true, force: true });

@@ -52,6 +52,8 @@ const ROOT_INIT = `#!/bin/sh
 dmesg -n 1
 echo "${LUKS_ROOT_MARKER} (kernel $(uname -r))"
 grep ' / ' /proc/mounts | while read dev dir type rest; do echo "bootward-demo-os: root: $dev $type"; done
+# Which virtio disk is which, by the serial QEMU gave it (the firmware names devices by these).
+for d in /sys/block/vd*; do echo "bootward-demo-os: disk: \${d##*/} serial=$(cat "\$d/serial" 2>/dev/null)"; done
 echo "bootward-demo-os: cmdline: $(cat /proc/cmdline)"
 case " $(cat /proc/cmdline) " in
   *" ${DEMO_OS_POWEROFF_PARAM} "*) echo "bootward-demo-os: powering off"; poweroff -f ;;
@@ -86,29 +88,73 @@ function cryptsetup(args: string[], what: string): void {
   }
 }
 
-/** Writes the encrypted root disk image to `outFile` (a few seconds; no caching: each test may want its own keys). */
-export function makeLuksRootDisk(opts: LuksRootDiskOptions): LuksRootDisk {
-  ensureTools(["cryptsetup", "mkfs.ext4", "debugfs"]);
-  if (opts.recoveryPassphrase === "" || opts.recoveryPassphrase.includes("\n")) {
+/** Refuses keys the disk cannot take (before anything is written). */
+export function checkLuksKeys(recoveryPassphrase: string, extraKeys: readonly Uint8Array[]): void {
+  if (recoveryPassphrase === "" || recoveryPassphrase.includes("\n")) {
     throw new LuksRootDiskError("The recovery passphrase must be one non-empty line, since it is typed at a prompt; give another.");
   }
-  const extraKeys = opts.extraKeys ?? [];
   if (extraKeys.length > 31) throw new LuksRootDiskError(`${extraKeys.length} extra keys do not fit in LUKS2's 31 free key slots; give fewer.`);
+}
+
+/** The demo OS's root filesystem (busybox and /sbin/init), as a reproducible ext4 image at `outFile`. */
+export function rootFilesystem(outFile: string): string {
   const busybox = extractAll(readLock()).get("busybox-static");
   if (busybox === undefined) throw new LuksRootDiskError("The Debian lock lacks busybox-static; refresh it with: npx tsx initrd/debian.ts --refresh");
   mkdirSync(buildDir, { recursive: true });
-  const work = mkdtempSync(join(buildDir, "luks-root-"));
-  chmodSync(work, 0o700);
+  const tree = mkdtempSync(join(buildDir, "root-tree-"));
   try {
-    const tree = join(work, "tree");
     for (const dir of ["bin", "sbin", "dev", "proc", "sys", "run", "tmp", "root", "etc"]) mkdirSync(join(tree, dir), { recursive: true, mode: 0o755 });
     writeFileSync(join(tree, "bin", "busybox"), readFileSync(join(busybox, "bin", "busybox")), { mode: 0o755 });
     for (const applet of APPLETS) symlinkSync("busybox", join(tree, "bin", applet));
     writeFileSync(join(tree, "sbin", "init"), ROOT_INIT, { mode: 0o755 });
     writeFileSync(join(tree, "etc", "fstab"), `UUID=${ROOT_FS_UUID} / ext4 defaults 0 1\n`);
     for (const p of [join(tree, "bin", "busybox"), join(tree, "sbin", "init")]) chmodSync(p, 0o755);
+    makeExt4Image({ tree, outFile, label: "root", uuid: ROOT_FS_UUID, size: FS_SIZE });
+    return outFile;
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+  }
+}
 
-    makeExt4Image({ tree, outFile: opts.outFile, label: "root", uuid: ROOT_FS_UUID, size: FS_SIZE });
+/** A new LUKS2 header on the file `image` (its data is not kept), with the recovery passphrase in slot 0 and the fixed UUID. */
+export function luksFormat(image: string, recoveryPassphrase: string, work: string): void {
+  const recovery = join(work, "recovery.key");
+  writeFileSync(recovery, recoveryPassphrase, { mode: 0o600 });
+  // 512-byte encryption sectors, as the in-place encryption keeps: luksFormat would pick 4096 on
+  // a file, and the 1 KiB blocks mkfs.ext4 gives a small filesystem would then not mount.
+  cryptsetup(
+    ["luksFormat", "--type", "luks2", "--batch-mode", `--key-file=${recovery}`, ...PBKDF, "--uuid", LUKS_ROOT_UUID, "--key-slot", "0", "--sector-size", "512", image],
+    "format the LUKS container",
+  );
+}
+
+/** Each key in its own slot from 31 downwards, opened with the recovery passphrase; `work` is a private directory for the key files. */
+export function addLuksKeys(image: string, recoveryPassphrase: string, keys: readonly Uint8Array[], work: string): void {
+  const recovery = join(work, "recovery.key");
+  writeFileSync(recovery, recoveryPassphrase, { mode: 0o600 });
+  keys.forEach((key, i) => {
+    const file = join(work, `extra-${i}.key`);
+    writeFileSync(file, key, { mode: 0o600 });
+    cryptsetup(["luksAddKey", "--batch-mode", `--key-file=${recovery}`, ...PBKDF, "--key-slot", String(31 - i), image, file], `add key ${i + 1} to slot ${31 - i}`);
+  });
+}
+
+/** A private work directory under .build/ for key files, removed by the caller. */
+export function privateWorkDir(prefix: string): string {
+  mkdirSync(buildDir, { recursive: true });
+  const work = mkdtempSync(join(buildDir, prefix));
+  chmodSync(work, 0o700);
+  return work;
+}
+
+/** Writes the encrypted root disk image to `outFile` (a few seconds; no caching: each test may want its own keys). */
+export function makeLuksRootDisk(opts: LuksRootDiskOptions): LuksRootDisk {
+  ensureTools(["cryptsetup", "mkfs.ext4", "debugfs"]);
+  const extraKeys = opts.extraKeys ?? [];
+  checkLuksKeys(opts.recoveryPassphrase, extraKeys);
+  const work = privateWorkDir("luks-root-");
+  try {
+    rootFilesystem(opts.outFile);
     truncateSync(opts.outFile, statSync(opts.outFile).size + HEADER_ROOM);
     const recovery = join(work, "recovery.key");
     writeFileSync(recovery, opts.recoveryPassphrase, { mode: 0o600 });
@@ -117,13 +163,11 @@ export function makeLuksRootDisk(opts: LuksRootDiskOptions): LuksRootDisk {
         `--key-file=${recovery}`, ...PBKDF, "--uuid", LUKS_ROOT_UUID, opts.outFile],
       "encrypt the root disk in place",
     );
-    extraKeys.forEach((key, i) => {
-      const file = join(work, `extra-${i}.key`);
-      writeFileSync(file, key, { mode: 0o600 });
-      cryptsetup(["luksAddKey", "--batch-mode", `--key-file=${recovery}`, ...PBKDF, "--key-slot", String(31 - i), opts.outFile, file], `add key ${i + 1} to slot ${31 - i}`);
-    });
+    addLuksKeys(opts.outFile, opts.recoveryPassphrase, extraKeys, work);
     return { path: opts.outFile, bytes: statSync(opts.outFile).size, luksUuid: LUKS_ROOT_UUID, mapping: LUKS_ROOT_MAPPING };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+

@@ -9,9 +9,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OsInitramfsError, osInitramfs, type OsInitramfs } from "../../initrd/os-initramfs.ts";
+import {
+  LVM_PACKAGES, OS_INITRAMFS_REFRESH_COMMAND, OsInitramfsError, ROOT_PACKAGES, osInitramfs, readOsInitramfsLock, type OsInitramfs,
+} from "../../initrd/os-initramfs.ts";
 import { LUKS_ROOT_CRYPTTAB, LUKS_ROOT_MAPPING, LUKS_ROOT_UUID } from "../../initrd/qemu/luks-root-disk.ts";
-import { readLock } from "../../initrd/debian.ts";
+import { DebianError, fetchDeb, readLock } from "../../initrd/debian.ts";
 import { createNodeSys } from "../../runtime/host/node/sys.ts";
 import { buildKeyInitrd, defaultOverrides } from "../../runtime/disk/key-initrd.ts";
 
@@ -29,6 +31,22 @@ before(async () => {
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("the lock pins every root package for the kernel of debian.lock.json, and lvm2's additions apart", () => {
+  const lock = readOsInitramfsLock();
+  assert.equal(lock.kernelRelease, readLock().kernelRelease);
+  assert.deepEqual(lock.roots, [...ROOT_PACKAGES]);
+  const base = new Set(lock.packages.map((p) => p.package));
+  for (const name of [...ROOT_PACKAGES, "libc6", "libcryptsetup12", "libkmod2"]) assert.ok(base.has(name), `${name} is not pinned`);
+  for (const name of LVM_PACKAGES) assert.ok(lock.lvmPackages.some((p) => p.package === name), `${name} is not among the LVM packages`);
+  for (const p of [...lock.packages, ...lock.lvmPackages]) assert.match(p.sha256, /^[0-9a-f]{64}$/, p.package);
+  assert.ok(!lock.lvmPackages.some((p) => base.has(p.package)), "a package is pinned twice");
+});
+
+test("a pinned version the archive no longer has stops with an error that names this lock's refresh command", () => {
+  const deb = { ...readOsInitramfsLock().packages.find((p) => p.package === "initramfs-tools")!, version: "0.0-gone", filename: "pool/main/i/initramfs-tools/initramfs-tools_0.0-gone_all.deb" };
+  assert.throws(() => fetchDeb(deb, OS_INITRAMFS_REFRESH_COMMAND), (e: unknown) => e instanceof DebianError && e.message.includes(OS_INITRAMFS_REFRESH_COMMAND));
+});
 
 test("the image is named for the pinned kernel, zstd-compressed as Debian 12's default, and reused when nothing changed", async () => {
   assert.equal(image.kernelRelease, readLock().kernelRelease);
