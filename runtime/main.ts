@@ -2,7 +2,7 @@
 import "./host/quickjs/shims.ts";
 import { createQuickJsSys } from "./host/quickjs/sys.ts";
 import { runCli } from "./cli/index.ts";
-import { bootAsPid1, isPid1Invocation } from "./init.ts";
+import { bootAsPid1, isPid1Invocation } from "./pid1/init.ts";
 
 declare const scriptArgs: string[];
 

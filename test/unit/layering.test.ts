@@ -39,7 +39,7 @@ const BROKEN: [Rule, string, string][] = [
   ["ui decides nothing", "ui/x.ts", 'import { verifyBoot } from "../runtime/boot/index.ts";'],
   ["lib is pure", "lib/x.ts", 'import { marshal } from "../tpm/wire.ts";'],
   ["flows never import cli", "runtime/flows/x.ts", 'import { runCli } from "../cli/index.ts";'],
-  ["flows never import cli", "runtime/flows/y.ts", 'import { pid1 } from "../pid1.ts";'],
+  ["flows never import cli", "runtime/flows/y.ts", 'import { pid1 } from "../pid1/init.ts";'],
   ["modules stay below flows", "runtime/boot/x.ts", 'import { mainMenu } from "../flows/main-menu.ts";'],
   ["modules stay below flows", "runtime/disk/x.ts", 'const cli = await import("../cli/index.ts");'],
   ["host is the bottom", "runtime/host/x.ts", 'import { luksInfo } from "../platform/luks.ts";'],
@@ -65,7 +65,7 @@ test("the allowed arrows are not reported: cli → flows → modules → tpm fac
   const scratch = mkdtempSync(join(tmpdir(), "bootward-layering-"));
   const allowed: [string, string][] = [
     ["runtime/cli/x.ts", 'import { mainMenu } from "../flows/main-menu.ts";'],
-    ["runtime/pid1.ts", 'import { runBootFlow } from "./flows/boot.ts";'],
+    ["runtime/pid1/init.ts", 'import { runBootFlow } from "../flows/boot.ts";'],
     ["runtime/flows/x.ts", 'import { verifyBoot } from "../boot/index.ts";\nimport { Card } from "../../ui/card.tsx";'],
     ["runtime/disk/x.ts", 'import { openTpm } from "../../tpm/index.ts";\nimport { cpio } from "../../lib/cpio.ts";\nimport type { Sys } from "../host/sys.ts";'],
     ["runtime/host/x.ts", 'import * as os from "os";\nimport type { Transport } from "../../tpm/transport/transport.ts";'],

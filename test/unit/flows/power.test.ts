@@ -10,7 +10,7 @@ import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import type { Sys } from "../../../runtime/host/sys.ts";
 import { startFlows } from "../../../runtime/flows/boot.ts";
 import { plainUi } from "../../../runtime/flows/context.ts";
-import { runMenusAsPid1 } from "../../../runtime/init.ts";
+import { runMenusAsPid1 } from "../../../runtime/pid1/init.ts";
 import { ScriptedPrompt, type ScriptedAnswer } from "../../../ui/scripted-prompt.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 import { makeRoot } from "./fixture.ts";

@@ -1,14 +1,14 @@
 // What happens when the kernel starts us as /init.
-import type { Sys } from "./host/sys.ts";
-import { mountEarlyFilesystems, runAsPid1 } from "./pid1.ts";
-import { boardModules, loadMeasuredModules } from "./pid1/modules.ts";
-import { openTpmDevice } from "./platform/tpm-device.ts";
-import type { Tpm } from "../tpm/index.ts";
-import { runBootFlow, startFlows } from "./flows/boot.ts";
-import { createConsoleUi } from "./flows/console-ui.ts";
-import type { FlowContext } from "./flows/context.ts";
-import { powerChange, type PowerChoice } from "./flows/power.ts";
-import { describeError } from "./errors.ts";
+import type { Sys } from "../host/sys.ts";
+import { mountEarlyFilesystems, runAsPid1 } from "./duties.ts";
+import { boardModules, loadMeasuredModules } from "./modules.ts";
+import { openTpmDevice } from "../platform/tpm-device.ts";
+import type { Tpm } from "../../tpm/index.ts";
+import { runBootFlow, startFlows } from "../flows/boot.ts";
+import { createConsoleUi } from "../flows/console-ui.ts";
+import type { FlowContext } from "../flows/context.ts";
+import { powerChange, type PowerChoice } from "../flows/power.ts";
+import { describeError } from "../errors.ts";
 
 // /dev/console cannot be a controlling terminal: cttyhack opens the real console for the
 // shell, in its own session (setsid), so Ctrl-C works in it and never reaches PID 1.

@@ -1,5 +1,5 @@
 // Waiting for one of a few keys on the console, in raw mode. The full UI (ink) replaces
-// this for menus; PID 1's error screen keeps using it because it must work when the UI cannot.
+// this for menus; PID 1's last-resort screen keeps using it because it must work when the UI cannot.
 import type { Sys } from "../host/sys.ts";
 
 export function waitForChoice(sys: Sys, keys: string[]): Promise<string> {

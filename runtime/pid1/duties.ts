@@ -1,7 +1,8 @@
 // PID 1's duties, done by bootward itself (no shell script in the boot path): the kernel
 // hands us an initramfs with nothing mounted, and if PID 1 ever exits the kernel panics.
-import type { Sys } from "./host/sys.ts";
-import { describeError } from "./errors.ts";
+import type { Sys } from "../host/sys.ts";
+import { describeError } from "../errors.ts";
+import { waitForChoice } from "./keys.ts";
 
 interface MountSpec {
   source: string;
@@ -49,7 +50,6 @@ function plainPower(sys: Sys): PowerAction {
 }
 
 async function failSafe(sys: Sys, message: string, power: PowerAction): Promise<never> {
-  const { waitForChoice } = await import("./flows/keys.ts");
   for (;;) {
     try {
       sys.console.write(`\r\n*** ${message}\r\n*** Press p to power off or r to reboot.\r\n`);
