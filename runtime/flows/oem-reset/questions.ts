@@ -3,6 +3,7 @@
 // backup goes.
 import type { MenuItem, Prompt } from "../../../ui/prompt.ts";
 import { driveLabel, type UsbDrive } from "../../ownership/drive.ts";
+import type { KeyBackup } from "../../ownership/steps.ts";
 import type { DriveList } from "../../ownership/drive-list.ts";
 import { askNewPassphrase } from "../new-passphrase.ts";
 import { PRIVATE_PERCENTS, type PrivatePercent } from "../../ownership/partition.ts";
@@ -43,7 +44,6 @@ async function field(prompt: Prompt, label: string, initial: string): Promise<st
 export type PathCheck = (path: string) => string | null;
 
 /** Where the passphrase-protected secret key is kept for signing /boot later. */
-export type KeyBackup = { kind: "drive"; drive: UsbDrive; share: PrivatePercent } | { kind: "file"; path: string };
 
 export interface BackupChoices {
   checkPath: PathCheck;
