@@ -1,7 +1,7 @@
 // Turns the bundle into one static musl executable, reproducibly.
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { buildEngine, type Engine, type EngineVariant } from "./quickjs.ts";
+import { buildEngine, type Engine, type EngineVariant, type EngineVersion } from "./quickjs.ts";
 import { NATIVE_INIT, NATIVE_MODULE, nativeSources, type NativeSources } from "./native.ts";
 import { buildDir, repoRoot } from "./paths.ts";
 import { run } from "./run.ts";
@@ -13,6 +13,8 @@ export interface CompileOptions {
   outFile: string;
   mode?: CompileMode;
   variant?: EngineVariant;
+  /** Which pinned QuickJS; the default engine unless a comparison asks for another. */
+  engine?: EngineVersion;
   /** Prepend QuickJS's "use strip" directive: no line tables or source kept in the bytecode. */
   strip?: boolean;
   /** Extra -D flags for the native module (a test builds the portable SHA-256 path with one). */
@@ -82,7 +84,7 @@ export async function compileBinary(opts: CompileOptions): Promise<{ bytes: numb
   const mode = opts.mode ?? DEFAULT_MODE;
   const variant = opts.variant ?? DEFAULT_VARIANT;
   const strip = opts.strip ?? true;
-  const engine = await buildEngine({ variant });
+  const engine = await buildEngine({ variant, version: opts.engine });
   const native = await nativeSources();
   // A fresh work directory per compile, so two builds at once (a test, the main build, even of
   // the same output) never share one; -ffile-prefix-map keeps its name out of the binary.

@@ -10,14 +10,42 @@ import { ensureTools, installLine } from "../initrd/host-tools.ts";
 
 export type EngineVariant = "O2" | "Os";
 
-/** QuickJS 2021-03-27 as carried by the npm tarball qjsc@0.3.0 (npm tarballs never change). */
-export const QUICKJS_SOURCE = {
-  npmSpec: "qjsc@0.3.0",
-  tarball: "qjsc-0.3.0.tgz",
-  sha256: "4a9ed1852b334d842d5dac42d1782817ae26310b448de39532451fd45c9ba0ee",
-  innerDir: "package/deps/quickjs_2021_03_27",
-  version: "2021-03-27",
-} as const;
+export interface QuickJsSource {
+  version: string;
+  tarball: string;
+  sha256: string;
+  /** Leading path components of the source tree inside the tarball, dropped on extraction. */
+  innerDir: string;
+  /** Argv that leaves `tarball` in the directory given; only downloads, never runs package code. */
+  download: (dest: string) => string[];
+}
+
+/** The pinned engines the firmware can be built with; the default is the one measured and shipped. */
+export const QUICKJS_ENGINES = {
+  /** As carried by the npm tarball qjsc@0.3.0 (npm tarballs never change). */
+  "2021-03-27": {
+    version: "2021-03-27",
+    tarball: "qjsc-0.3.0.tgz",
+    sha256: "4a9ed1852b334d842d5dac42d1782817ae26310b448de39532451fd45c9ba0ee",
+    innerDir: "package/deps/quickjs_2021_03_27",
+    download: (dest) => ["npm", "pack", "qjsc@0.3.0", "--pack-destination", dest, "--ignore-scripts"],
+  },
+  /** Debian trixie's orig tarball; the hash is the one in quickjs_2025.04.26-1.dsc's Checksums-Sha256. */
+  "2025-04-26": {
+    version: "2025-04-26",
+    tarball: "quickjs_2025.04.26.orig.tar.xz",
+    sha256: "ec81da5b3249ed648dbc7df4a1654988910e66a118d9b71cb63534216efcfbbe",
+    innerDir: "quickjs-2025.04.26",
+    download: (dest) => [
+      "curl", "-fsSL", "-o", join(dest, "quickjs_2025.04.26.orig.tar.xz"),
+      "https://deb.debian.org/debian/pool/main/q/quickjs/quickjs_2025.04.26.orig.tar.xz",
+    ],
+  },
+} as const satisfies Record<string, QuickJsSource>;
+
+export type EngineVersion = keyof typeof QUICKJS_ENGINES;
+export const DEFAULT_ENGINE: EngineVersion = "2021-03-27";
+export const QUICKJS_SOURCE: QuickJsSource = QUICKJS_ENGINES[DEFAULT_ENGINE];
 
 const ENGINE_TOOLS = ["musl-gcc", "make", "gcc", "gcc-ar"];
 
@@ -57,13 +85,12 @@ export async function cachedDownload(name: string, sha256: string, download: (sc
   return file;
 }
 
-/** Gets the tarball into .cache/ (once) and checks its hash; returns its path. */
-export function fetchQuickJsSource(): Promise<string> {
-  return cachedDownload(QUICKJS_SOURCE.tarball, QUICKJS_SOURCE.sha256, async (scratch) => {
-    // npm pack only downloads; it never runs a registry package's scripts.
-    await run(["npm", "pack", QUICKJS_SOURCE.npmSpec, "--pack-destination", scratch, "--ignore-scripts"], {
-      what: `Downloading ${QUICKJS_SOURCE.npmSpec}`,
-      fix: "check that the npm registry is reachable",
+/** Gets an engine's tarball into .cache/ (once) and checks its hash; returns its path. */
+export function fetchQuickJsSource(source: QuickJsSource = QUICKJS_SOURCE): Promise<string> {
+  return cachedDownload(source.tarball, source.sha256, async (scratch) => {
+    await run(source.download(scratch), {
+      what: `Downloading QuickJS ${source.version}`,
+      fix: "check that the npm registry and deb.debian.org are reachable",
     });
   });
 }
@@ -98,14 +125,15 @@ function patchMakefile(text: string, variant: EngineVariant, dir: string): strin
 }
 
 /** Builds qjsc and the static library for one variant; a finished build is reused. */
-export async function buildEngine(opts: { variant?: EngineVariant } = {}): Promise<Engine> {
+export async function buildEngine(opts: { variant?: EngineVariant; version?: EngineVersion } = {}): Promise<Engine> {
   const variant = opts.variant ?? "O2";
+  const source: QuickJsSource = QUICKJS_ENGINES[opts.version ?? DEFAULT_ENGINE];
   // The entry points ensure these already; a caller that did not (a test, a tool) gets the same line.
   ensureTools(ENGINE_TOOLS);
-  const tarball = await fetchQuickJsSource();
+  const tarball = await fetchQuickJsSource(source);
   const makeArgs = ["CC=musl-gcc", "AR=gcc-ar", "LDFLAGS=-flto -static", "CONFIG_BIGNUM=y", "CONFIG_LTO=y"];
-  const key = sha256(new TextEncoder().encode(JSON.stringify([QUICKJS_SOURCE.sha256, variant, makeArgs, 1]))).slice(0, 16);
-  const dir = join(buildDir, `quickjs-${QUICKJS_SOURCE.version}-${variant}-${key}`);
+  const key = sha256(new TextEncoder().encode(JSON.stringify([source.sha256, variant, makeArgs, 1]))).slice(0, 16);
+  const dir = join(buildDir, `quickjs-${source.version}-${variant}-${key}`);
   const engine: Engine = {
     dir,
     qjsc: join(dir, "qjsc"),
@@ -121,8 +149,9 @@ export async function buildEngine(opts: { variant?: EngineVariant } = {}): Promi
   await rm(scratch, { recursive: true, force: true });
   await rm(dir, { recursive: true, force: true });
   await mkdir(scratch, { recursive: true });
-  await run(["tar", "-xzf", tarball, "-C", scratch, "--strip-components=3", QUICKJS_SOURCE.innerDir], {
-    what: `Extracting ${QUICKJS_SOURCE.tarball}`,
+  const strip = source.innerDir.split("/").length;
+  await run(["tar", "-xaf", tarball, "-C", scratch, `--strip-components=${strip}`, source.innerDir], {
+    what: `Extracting ${source.tarball}`,
   });
   const makefile = join(scratch, "Makefile");
   await writeFile(makefile, patchMakefile(await readFile(makefile, "utf8"), variant, dir));

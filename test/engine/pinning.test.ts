@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { BuildError } from "../../build/errors.ts";
-import { checkSha256, fetchQuickJsSource, QUICKJS_SOURCE } from "../../build/quickjs.ts";
+import { checkSha256, fetchQuickJsSource, QUICKJS_ENGINES } from "../../build/quickjs.ts";
 import { fetchSodiumSource, SODIUM_SOURCE } from "../../build/native.ts";
 
 /** The real tarball passes its check; a copy with one changed byte is refused in one sentence. */
@@ -28,9 +28,11 @@ async function assertPinned(tarball: string, name: string, sha256: string, at: n
   }
 }
 
-test("the pinned qjsc tarball matches its hash; one changed byte is refused with a clear sentence", async () => {
-  await assertPinned(await fetchQuickJsSource(), QUICKJS_SOURCE.tarball, QUICKJS_SOURCE.sha256, 1000);
-});
+for (const source of Object.values(QUICKJS_ENGINES)) {
+  test(`the pinned QuickJS ${source.version} tarball matches its hash; one changed byte is refused with a clear sentence`, async () => {
+    await assertPinned(await fetchQuickJsSource(source), source.tarball, source.sha256, 1000);
+  });
+}
 
 test("the pinned libsodium tarball matches its hash; one changed byte is refused with a clear sentence", async () => {
   await assertPinned(await fetchSodiumSource(), SODIUM_SOURCE.tarball, SODIUM_SOURCE.sha256, 5000);
