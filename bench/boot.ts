@@ -29,7 +29,8 @@ const RUNS = 7;
 // DESIGN.md's budgets.
 const VERIFY_SLACK_MS = 20;
 const SIGNATURE_MS = 20;
-const binary = join(repoRoot, "dist/bootward");
+// BOOTWARD_BENCH_BINARY measures another build (bench/engines.ts: the other pinned QuickJS).
+const binary = process.env.BOOTWARD_BENCH_BINARY ?? join(repoRoot, "dist/bootward");
 const sys = createNodeSys();
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;

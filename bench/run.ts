@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   step(["npx", "tsx", "bench/tpm.ts"]);
   step(["npx", "tsx", "bench/disk-key.ts"]);
   step(["npx", "tsx", "bench/boot.ts"]);
+  step(["npx", "tsx", "bench/engines.ts"]);
 }
 
 main().catch((error: unknown) => {

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     const line = (label: string, xs: Timing[]) =>
       console.log(`${label.padEnd(34)} first frame ${median(xs.map((t) => t.firstFrame)).toFixed(1)} ms (goal ≤ 60), key → redraw ${median(xs.map((t) => t.keyRedraw)).toFixed(1)} ms (goal ≤ 30), median of ${xs.length}`);
     line("menu, no TPM (UI alone)", noTpm);
-    line("menu, swtpm pty (open + PCR 16)", withTpm);
+    line("menu, swtpm pty (TPM read at start)", withTpm);
   } catch (error) {
     console.log(`ui bench: ${(error as Error).message}`);
   } finally {

@@ -56,6 +56,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   mtype: "mtools",
   mcopy: "mtools",
   file: "file",
+  // QuickJS 2025-04-26's orig tarball from deb.debian.org, for the engine comparison and its pinning test.
+  curl: "curl",
   // The Debian OS initramfs is built under chroot in a root whose /dev/null is a node.
   chroot: "coreutils",
   mknod: "coreutils",
@@ -80,8 +82,8 @@ export const START_TOOLS: readonly string[] = [
   ...BUILD_TOOLS, "qemu-system-x86_64", "swtpm", "swtpm_setup", "swtpm_ioctl", "mkfs.ext4", "debugfs", "cbfstool", "fmaptool",
 ];
 
-/** `npm run bench`: what `npm start` runs, plus the measuring tools, the pty bridge, the fuzzers' oracles and the LUKS images of the disk-key bench. */
-export const BENCH_TOOLS: readonly string[] = [...START_TOOLS, "time", "socat", "gpg", "gpgconf", "gpgsm", "openssl", "cryptsetup"];
+/** `npm run bench`: what `npm start` runs, plus the measuring tools, the pty bridge, the fuzzers' oracles, the LUKS images of the disk-key bench and the other QuickJS's download. */
+export const BENCH_TOOLS: readonly string[] = [...START_TOOLS, "time", "socat", "gpg", "gpgconf", "gpgsm", "openssl", "cryptsetup", "curl"];
 
 /** `npm test`: every tool in the table (the tests use the real parts as oracles). */
 export const TEST_TOOLS: readonly string[] = Object.keys(TOOL_PACKAGES);
