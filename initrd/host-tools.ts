@@ -56,7 +56,6 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   mtype: "mtools",
   mcopy: "mtools",
   file: "file",
-  // QuickJS 2025-04-26's orig tarball from deb.debian.org, for the engine comparison and its pinning test.
   curl: "curl",
   // The Debian OS initramfs is built under chroot in a root whose /dev/null is a node.
   chroot: "coreutils",
@@ -75,6 +74,8 @@ export const BASE_TOOLS: readonly string[] = [
 /** `npm run build`: QuickJS and the binary (musl), the pinned Debian packages, the initramfs. */
 export const BUILD_TOOLS: readonly string[] = [
   "musl-gcc", "make", "gcc", "gcc-ar", "strip", "xz", "readelf", "dpkg-deb", "apt-get", "apt-cache", "depmod", "modinfo",
+  // build/quickjs.ts downloads the other pinned QuickJS with it (bench/engines.ts, the pinning test)
+  "curl",
 ];
 
 /** `npm start`: the build, then the demo disk, the flash image and the board (QEMU + swtpm). */
@@ -82,8 +83,8 @@ export const START_TOOLS: readonly string[] = [
   ...BUILD_TOOLS, "qemu-system-x86_64", "swtpm", "swtpm_setup", "swtpm_ioctl", "mkfs.ext4", "debugfs", "cbfstool", "fmaptool",
 ];
 
-/** `npm run bench`: what `npm start` runs, plus the measuring tools, the pty bridge, the fuzzers' oracles, the LUKS images of the disk-key bench and the other QuickJS's download. */
-export const BENCH_TOOLS: readonly string[] = [...START_TOOLS, "time", "socat", "gpg", "gpgconf", "gpgsm", "openssl", "cryptsetup", "curl"];
+/** `npm run bench`: what `npm start` runs, plus the measuring tools, the pty bridge, the fuzzers' oracles and the LUKS images of the disk-key bench. */
+export const BENCH_TOOLS: readonly string[] = [...START_TOOLS, "time", "socat", "gpg", "gpgconf", "gpgsm", "openssl", "cryptsetup"];
 
 /** `npm test`: every tool in the table (the tests use the real parts as oracles). */
 export const TEST_TOOLS: readonly string[] = Object.keys(TOOL_PACKAGES);
