@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { kernelImage } from "../../initrd/image.ts";
-import { processAlive, startQemu, type QemuBoard } from "../../initrd/qemu/board.ts";
+import { startQemu, type QemuBoard } from "../../initrd/qemu/board.ts";
+import { keepConsole, poweredOff } from "./console.ts";
 import { DEMO_OS_MARKER } from "../../initrd/qemu/demo-disk.ts";
 import { readKeyring } from "../../gpg/verify.ts";
 import { BootVerifyError, VerifiedBoot, verifyBoot } from "../../runtime/boot/index.ts";
@@ -82,19 +82,6 @@ async function bootToMenu(v: Variant): Promise<QemuBoard> {
   return qemu;
 }
 
-/** The board's console log, kept in test-artifacts/ for whoever reads a failure. */
-function keepConsole(qemu: QemuBoard, name: string): void {
-  const logs = join(repo, "test-artifacts", "boot-integrity");
-  mkdirSync(logs, { recursive: true });
-  cpSync(join(qemu.stateDir, "console.log"), join(logs, `${name}.console.log`));
-}
-
-async function poweredOff(qemu: QemuBoard, what: string): Promise<void> {
-  // An unref'd timer: a board that exits in time must not keep the test process alive.
-  const exit = await Promise.race([qemu.exited, sleep(120_000, "hung" as const, { ref: false })]);
-  assert.notEqual(exit, "hung", `QEMU did not exit after ${what}:\n${qemu.output().slice(-3000)}`);
-  assert.equal(processAlive(qemu.pid), false, "QEMU is still running");
-}
 
 // One board at a time: two at once (one TCG thread each on two cores) measured no faster.
 describe(`${BOARD}: Default boot of a signed demo /boot`, () => {
@@ -116,7 +103,7 @@ describe(`${BOARD}: Default boot of a signed demo /boot`, () => {
       assert.doesNotMatch(qemu.output(), /integrity check failed/);
     } finally {
       await qemu.stop();
-      keepConsole(qemu, v.name);
+      keepConsole(qemu, "boot-integrity", v.name);
     }
   });
 
@@ -142,7 +129,7 @@ describe(`${BOARD}: Default boot of a signed demo /boot`, () => {
         assert.ok(!qemu.output().includes(DEMO_OS_MARKER), `the demo OS ran although /boot was ${name}`);
       } finally {
         await qemu.stop();
-        keepConsole(qemu, name);
+        keepConsole(qemu, "boot-integrity", name);
       }
     });
   }

@@ -19,9 +19,9 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { kernelImage } from "../../initrd/image.ts";
 import { startQemu, type QemuBoard } from "../../initrd/qemu/board.ts";
+import { keepConsole, poweredOff } from "./console.ts";
 import { makeExt4Image } from "../../initrd/qemu/demo-disk.ts";
 import { osInitramfs } from "../../initrd/os-initramfs.ts";
 import { LUKS_ROOT_MARKER, LUKS_ROOT_SERIAL, LUKS_ROOT_UUID, makeLuksRootDisk } from "../../initrd/qemu/luks-root-disk.ts";
@@ -88,17 +88,6 @@ async function boot(): Promise<QemuBoard> {
   return qemu;
 }
 
-/** The board's console log, kept in test-artifacts/ for whoever reads a failure. */
-function keepConsole(qemu: QemuBoard, name: string): void {
-  const logs = join(repo, "test-artifacts", "disk-key");
-  mkdirSync(logs, { recursive: true });
-  cpSync(join(qemu.stateDir, "console.log"), join(logs, `${name}.console.log`));
-}
-
-async function poweredOff(qemu: QemuBoard, what: string): Promise<void> {
-  const exit = await Promise.race([qemu.exited, sleep(120_000, "hung" as const, { ref: false })]);
-  assert.notEqual(exit, "hung", `QEMU did not exit after ${what}:\n${qemu.output().slice(-3000)}`);
-}
 
 /** Debian's initramfs opened root_crypt and ran the root's /sbin/init, which powers off. */
 async function reachRoot(qemu: QemuBoard): Promise<void> {
@@ -149,7 +138,7 @@ test(`${BOARD}: disk key set up in the firmware, then Default boot opens the LUK
     await poweredOff(qemu, '"p"');
   } finally {
     await qemu.stop();
-    keepConsole(qemu, "1-setup");
+    keepConsole(qemu, "disk-key", "1-setup");
   }
   // What the firmware signed: the OS initrd's own name for the volume, pointed at the key.
   const overrides = execFileSync(toolPath("debugfs"), ["-R", "cat /kexec_initrd_crypttab_overrides.txt", bootDisk], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
@@ -169,7 +158,7 @@ test(`${BOARD}: disk key set up in the firmware, then Default boot opens the LUK
     assert.doesNotMatch(qemu.output(), /Please unlock disk/, "the key was released, yet Debian's cryptroot asked for a passphrase");
   } finally {
     await qemu.stop();
-    keepConsole(qemu, "2-key");
+    keepConsole(qemu, "disk-key", "2-key");
   }
 
   // A rewritten header: someone's own key in another slot.
@@ -190,6 +179,6 @@ test(`${BOARD}: disk key set up in the firmware, then Default boot opens the LUK
     await reachRoot(qemu);
   } finally {
     await qemu.stop();
-    keepConsole(qemu, "3-recovery");
+    keepConsole(qemu, "disk-key", "3-recovery");
   }
 });
