@@ -4,6 +4,7 @@
 // initrd. When the TPM will not release it, the screen says why and offers to boot anyway
 // with the disk recovery passphrase, which the OS then asks for.
 import type { VerifiedBoot } from "../boot/index.ts";
+import { TpmError, type Tpm } from "../../tpm/index.ts";
 import { diskKeyConfig, DiskKeyConfigError } from "../disk/config.ts";
 import { DiskHeadersChangedError, keyedInitrd, measureKeyDevices } from "../disk/insert.ts";
 import { DiskKeyUnsealError, unsealDiskKey } from "../disk/key.ts";
@@ -54,12 +55,22 @@ export async function diskKeyForBoot(ctx: FlowContext, v: VerifiedBoot): Promise
     } catch (error) {
       if (!(error instanceof DiskKeyUnsealError)) throw error;
       if (error.failure.kind !== "passphrase") return offerRecovery(ctx, error.message);
-      await prompt.message({ title: DISK_KEY_TITLE, text: `Wrong passphrase.${attempt < TRIES ? " Try again." : ""} Each wrong passphrase counts toward the TPM's dictionary-attack lockout.`, tone: "warning" });
+      await prompt.message({ title: DISK_KEY_TITLE, text: `Wrong passphrase.${attempt < TRIES ? " Try again." : ""} ${await lockoutCount(ctx.tpm)}`, tone: "warning" });
     } finally {
       passphrase.fill(0);
     }
   }
   return offerRecovery(ctx, `The disk unlock key passphrase was wrong ${TRIES} times.`);
+}
+
+/** What the wrong passphrase cost: the TPM's own count when it can say (TPM 2.0), else the rule. */
+async function lockoutCount(tpm: Tpm): Promise<string> {
+  const state = tpm.lockoutState ? await tpm.lockoutState().catch((e: unknown) => {
+    if (e instanceof TpmError) return null;
+    throw e;
+  }) : null;
+  if (state === null || state.maxTries === 0) return "Each wrong passphrase counts toward the TPM's dictionary-attack lockout.";
+  return `The TPM has now counted ${state.failures} failed authorizations; it locks out at ${state.maxTries}.`;
 }
 
 async function offerRecovery(ctx: FlowContext, why: string): Promise<DiskKeyDecision> {

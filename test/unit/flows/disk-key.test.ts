@@ -110,7 +110,12 @@ test("the right passphrase releases the key: the plan boots with it", async () =
 
 test("three wrong passphrases: each counted, then the recovery-passphrase boot is offered; declining boots nothing", async () => {
   const prompt = await defaultBoot([{ password: "wrong 1" }, { password: "wrong 2" }, { password: "wrong 3" }, { confirm: false }]);
-  assert.equal(messages(prompt, DISK_KEY_TITLE).filter((m) => /^Wrong passphrase/.test(m.text)).length, 3);
+  const wrong = messages(prompt, DISK_KEY_TITLE).filter((m) => /^Wrong passphrase/.test(m.text));
+  assert.equal(wrong.length, 3);
+  // The TPM's own dictionary-attack count, read after each refusal, goes up by one each time.
+  const counts = wrong.map((m) => Number(/The TPM has now counted (\d+) failed authorizations; it locks out at \d+\./.exec(m.text)?.[1]));
+  assert.ok(counts.every((c) => Number.isInteger(c)), wrong.map((m) => m.text).join("\n"));
+  assert.deepEqual(counts, [counts[0], counts[0]! + 1, counts[0]! + 2]);
   assert.match(entries(prompt, "confirm")[0]!.text, /wrong 3 times\.\n\nBoot anyway and type the disk recovery passphrase/);
   assert.equal(messages(prompt, PLAN).length, 0);
 });
