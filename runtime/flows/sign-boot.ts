@@ -3,7 +3,7 @@
 // an exported OpenPGP secret key file the user points at, held in memory only while signing.
 import type { MenuItem } from "../../ui/prompt.ts";
 import { inMemorySigner, SignerError, type Signer } from "../../gpg/sign.ts";
-import { ROLLBACK_FILE, scanMenu, signBoot, walkBoot } from "../boot/index.ts";
+import { BootPathError, resolveInBoot, ROLLBACK_FILE, scanMenu, signBoot, walkBoot } from "../boot/index.ts";
 import { parseHeadsLine } from "../boot/entries/heads-line.ts";
 import { BootConfigError, type BootEntry } from "../boot/entries/types.ts";
 import { withWritableBoot } from "../platform/boot-device.ts";
@@ -111,7 +111,14 @@ function defaultInitrd(ctx: FlowContext, bootDir: string, choice: DefaultChoice,
     }
   }
   const initrd = entry?.type === "linux" ? entry.initrds[0] : undefined;
-  return initrd === undefined ? null : `${bootDir}${initrd}`;
+  if (initrd === undefined) return null;
+  try {
+    // As kexec would read it: links followed only inside /boot.
+    return `${bootDir}/${resolveInBoot(ctx.sys, bootDir, `.${initrd}`).slice(2)}`;
+  } catch (error) {
+    if (!(error instanceof BootPathError)) throw error;
+    return null;
+  }
 }
 
 /** `diskKey`: from the TPM options, the disk unlock key is offered even when the default entry is kept. */
