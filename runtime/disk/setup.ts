@@ -2,8 +2,10 @@
 // screens and `bootward disk seal` share: activate the volume group holding the devices, find
 // each device's recovery slot with the recovery passphrase, empty the slots the new key needs
 // (asking first for any slot Heads asks about), add a fresh 128-byte key to the last slot,
-// then seal it through sealing/ (so a replaced key is never lost to a power cut) to the PCR
-// values of the next boot, PCR 6 predicted from the headers as they now are.
+// then seal it through sealing/ (so a power cut never leaves the TPM without a key) to the PCR
+// values of the next boot, PCR 6 predicted from the headers as they now are. The slots must
+// change before the seal, since PCR 6 is predicted from the final headers: a cut between the
+// two leaves a sealed key the disks no longer take, and the recovery passphrase as the way in.
 //
 // Slots: the key's own slot (31 on LUKS2, 7 on LUKS1) and Heads' legacy key slot 1 are
 // emptied without asking, as Heads does; any other occupied slot is a question to the owner
