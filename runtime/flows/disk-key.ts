@@ -42,7 +42,9 @@ export async function diskKeyForBoot(ctx: FlowContext, v: VerifiedBoot): Promise
   } catch (error) {
     // The key stays sealed; booting without it is as safe as any boot that asks the OS for the recovery passphrase.
     if (error instanceof DiskHeadersChangedError) return offerRecovery(ctx, error.message);
-    if (!(error instanceof LuksError || error instanceof LvmError)) throw error;
+    // Without the group (no lvm tool, or it failed) the headers cannot be checked, so the key stays sealed; the OS initrd activates LVM itself and asks.
+    if (error instanceof LvmError) return offerRecovery(ctx, `${describeError(error)}. The disk unlock key stays sealed.`);
+    if (!(error instanceof LuksError)) throw error;
     await prompt.message({ title: DISK_KEY_TITLE, text: `${describeError(error)}\n\nNothing was booted.`, tone: "error" });
     return { kind: "stop" };
   }

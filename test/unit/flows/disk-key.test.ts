@@ -200,7 +200,7 @@ test("a key-device list planted on /boot after signing is not believed: the sign
   }
 });
 
-test("devices in an LVM volume group (kexec_key_lvm.txt, signed): the group is activated before the headers are read, then the key is released", async () => {
+test("devices in an LVM volume group (kexec_key_lvm.txt, signed): the group is activated before the headers are read, then the key is released; without an lvm tool the recovery path is offered", async () => {
   // No lvm on the test host: a stand-in on PATH records its argv, as Heads' kexec-insert-key runs `lvm vgchange -a y VG`.
   const bin = join(dir, "bin");
   mkdirSync(bin, { recursive: true });
@@ -217,6 +217,15 @@ test("devices in an LVM volume group (kexec_key_lvm.txt, signed): the group is a
     assert.match(messages(prompt, PLAN)[0]!.text, /disk unlock key: released/);
     const refused = await defaultBoot([{ password: "wrong 1" }, { password: "wrong 2" }, { password: "wrong 3" }, { confirm: false }]);
     assert.equal(messages(refused, PLAN).length, 0);
+    // A firmware without lvm (the board's has none): said in a sentence, the key stays sealed, the recovery path boots.
+    const empty = join(dir, "no-tools");
+    mkdirSync(empty, { recursive: true });
+    const noLvm = await defaultBoot([{ confirm: true }], async () => {
+      process.env.PATH = empty;
+    });
+    assert.match(entries(noLvm, "confirm")[0]!.text, /^activating the LVM volume group vg0 failed: this firmware has no lvm tool \(.*\), so LUKS volumes on LVM logical volumes \(kexec_key_lvm\.txt\) cannot be reached\. The disk unlock key stays sealed\.\n\nBoot anyway/s);
+    assert.equal(entries(noLvm, "password").length, 0);
+    assert.match(messages(noLvm, PLAN)[0]!.text, /disk unlock key: not released; the OS asks for the recovery passphrase/);
   } finally {
     process.env.PATH = path;
     rmSync(join(boot, "kexec_key_lvm.txt"));
