@@ -4,13 +4,14 @@ import { createNodeSys } from "../runtime/host/node/sys.ts";
 import { Board, OWNER, STOCK } from "../test/attest/support/board.ts";
 import { sealNewTotpSecret } from "../runtime/attest/seal.ts";
 import { unsealTotp } from "../runtime/attest/unseal.ts";
+import { rootedSys } from "../runtime/host/rooted.ts";
 
-const sys = createNodeSys();
 const board = await Board.start();
+const sys = rootedSys(createNodeSys(), board.root);
 try {
   await board.boot(STOCK);
   await board.with((tpm) => tpm.reset({ ownerPassphrase: OWNER, primaryKeyType: "ecc" }));
-  await board.with((tpm) => sealNewTotpSecret(tpm, sys, { ownerPassphrase: OWNER, root: board.root }));
+  await board.with((tpm) => sealNewTotpSecret(tpm, sys, { ownerPassphrase: OWNER }));
   for (const latency of [0, 30]) {
     await board.boot(STOCK);
     const t0 = performance.now();
@@ -18,7 +19,7 @@ try {
     const opened = performance.now();
     const openCommands = rec.names();
     rec.reset();
-    const r = await unsealTotp(tpm, sys, { root: board.root });
+    const r = await unsealTotp(tpm, sys);
     const t1 = performance.now();
     tpm.close();
     if ("failure" in r) throw new Error(r.failure.explanation.join(" "));

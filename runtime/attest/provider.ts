@@ -18,8 +18,6 @@ export const NO_SECRET = "not configured";
 type Outcome = { kind: "ok"; source: "main" | "pending" } | UnsealFailure;
 
 export interface TpmAttestationOptions {
-  /** --root for fixture trees (event log, HOTP counter file). */
-  root?: string;
   /** The HOTP dongle, when the board has one configured. */
   dongle?: Dongle;
   /** Runs a change to /boot (the HOTP counter file) with /boot mounted and writable. */
@@ -43,7 +41,7 @@ export class TpmAttestation {
   ) {}
 
   async status(): Promise<TotpStatus> {
-    const r = await unsealTotp(this.tpm, this.sys, { root: this.options.root });
+    const r = await unsealTotp(this.tpm, this.sys);
     if ("failure" in r) {
       this.outcome = r.failure;
       return { error: failureWords(r.failure) };
@@ -61,10 +59,10 @@ export class TpmAttestation {
   async hotp(): Promise<string | null> {
     const dongle = this.options.dongle;
     if (!dongle) return null;
-    const r = await unsealTotp(this.tpm, this.sys, { root: this.options.root });
+    const r = await unsealTotp(this.tpm, this.sys);
     if ("failure" in r) return r.failure.kind === "absent" ? NO_SECRET : "no code: the secret did not unseal";
     try {
-      const check = () => verifyWithDongle(r.secret, dongle, this.sys, this.options.root);
+      const check = () => verifyWithDongle(r.secret, dongle, this.sys);
       return (await (this.options.writableBoot ? this.options.writableBoot(check) : check())).result;
     } finally {
       r.secret.fill(0);

@@ -1,6 +1,5 @@
 // `bootward totp`, `bootward hotp`, `bootward seal-totp` (DESIGN.md "The command line").
 import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
-import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../platform/tpm-device.ts";
 import { readBoardConfig } from "../config/board.ts";
 import { TpmError, type Tpm } from "../../tpm/index.ts";
@@ -26,7 +25,7 @@ function flags(args: string[], valued: string[], usage: string): Map<string, str
 /** The secret from a file (raw bytes, as Heads' /tmp/secret/totp.key), or from the TPM; null after reporting why not. */
 async function secretFrom(ctx: CommandContext, file: string | undefined, what: string): Promise<Uint8Array | null> {
   if (file !== undefined) {
-    const s = ctx.sys.readFile(resolvePath(ctx.options.root, file));
+    const s = ctx.sys.readFile(file);
     if (s.length === 0) {
       ctx.err(`${what}: ${file} is empty`);
       return null;
@@ -34,7 +33,7 @@ async function secretFrom(ctx: CommandContext, file: string | undefined, what: s
     return s;
   }
   return withTpm(ctx, what, async (tpm) => {
-    const r = await unsealTotp(tpm, ctx.sys, { root: ctx.options.root });
+    const r = await unsealTotp(tpm, ctx.sys);
     if ("secret" in r) {
       if (r.source === "pending") ctx.err(`${what}: using the secret of an interrupted "seal-totp"; run it again to finish`);
       return r.secret;
@@ -99,11 +98,11 @@ export async function hotpCommand(args: string[], ctx: CommandContext): Promise<
 const SEAL_USAGE = "usage: bootward seal-totp [--owner-passphrase-file F] [--board NAME]";
 export async function sealTotpCommand(args: string[], ctx: CommandContext): Promise<number> {
   const f = flags(args, ["--owner-passphrase-file", "--board"], SEAL_USAGE);
-  const board = f.get("--board") ?? readBoardConfig(ctx.sys, ctx.options.root).CONFIG_BOARD_NAME;
+  const board = f.get("--board") ?? readBoardConfig(ctx.sys).CONFIG_BOARD_NAME;
   const ownerFile = f.get("--owner-passphrase-file");
   const owner = ownerFile === undefined ? undefined : readPassphraseFile(ctx, ownerFile);
   try {
-    const r = await withTpm(ctx, "seal-totp", (tpm) => sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: owner, boardName: board, root: ctx.options.root }));
+    const r = await withTpm(ctx, "seal-totp", (tpm) => sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: owner, boardName: board }));
     if (!r) return 1;
     r.secret.fill(0);
     if (ctx.options.json) {

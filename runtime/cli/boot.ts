@@ -1,7 +1,6 @@
 // `bootward boot list|verify|sign|kexec`: the /boot integrity tools of the recovery shell,
 // and the way host tests drive them against fixture trees (--root/--boot/--keyring).
 import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
-import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../platform/tpm-device.ts";
 import { readBoardConfig } from "../config/board.ts";
 import type { Tpm } from "../../tpm/index.ts";
@@ -34,11 +33,11 @@ function parse(args: string[], flags: string[], values: string[]): Parsed {
   return p;
 }
 
-const bootDir = (ctx: CommandContext) => resolvePath(ctx.options.root, ctx.options.boot ?? "/boot");
+const bootDir = (ctx: CommandContext) => ctx.options.boot ?? "/boot";
 
 async function keys(ctx: CommandContext) {
   try {
-    return await readRomKeyring(ctx.sys, ctx.options.root, ctx.options.keyring);
+    return await readRomKeyring(ctx.sys, ctx.options.keyring);
   } catch (error) {
     if (error instanceof KeyringMissingError) throw new UsageError(`${error.message}; or pass --keyring FILE`);
     throw error;
@@ -56,7 +55,7 @@ async function withTpm<T>(ctx: CommandContext, use: (tpm: Tpm | undefined) => Pr
 }
 
 async function verified(ctx: CommandContext): Promise<VerifiedBoot> {
-  const config = readBoardConfig(ctx.sys, ctx.options.root);
+  const config = readBoardConfig(ctx.sys);
   const dir = bootDir(ctx);
   const policy = verifyPolicy(ctx.sys, config, dir);
   const keyring = await keys(ctx);
@@ -105,7 +104,7 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     const keyFile = p.values.get("--key") ?? (() => { throw new UsageError("boot sign needs --key FILE (an OpenPGP secret key)"); })();
     const passFile = p.values.get("--passphrase-file");
     const passphrase = passFile ? readPassphraseFile(ctx, passFile) : undefined;
-    const signer = await inMemorySigner(ctx.sys.readFile(resolvePath(ctx.options.root, keyFile)), passphrase).finally(() => passphrase?.fill(0));
+    const signer = await inMemorySigner(ctx.sys.readFile(keyFile), passphrase).finally(() => passphrase?.fill(0));
     const def = p.values.get("--default");
     if (def !== undefined && !/^[1-9][0-9]*$/.test(def)) throw new UsageError("--default takes a menu entry number (1, 2, …)");
     let result;
@@ -120,7 +119,7 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
   if (action === "kexec") {
     const p = parse(rest, ["--dry-run"], []);
     if (p.positional.length !== 1 || !/^[1-9][0-9]*$/.test(p.positional[0]!)) throw new UsageError("boot kexec needs one entry number N");
-    const config = readBoardConfig(ctx.sys, ctx.options.root);
+    const config = readBoardConfig(ctx.sys);
     let v: VerifiedBoot;
     try {
       v = await verified(ctx);
@@ -129,13 +128,13 @@ export async function bootCommand(args: string[], ctx: CommandContext): Promise<
     }
     let kplan: KexecPlan;
     try {
-      kplan = plan(ctx.sys, v, cmdlineRules(config), Number(p.positional[0]), resolvePath(ctx.options.root, STAGE_DIR));
+      kplan = plan(ctx.sys, v, cmdlineRules(config), Number(p.positional[0]), STAGE_DIR);
     } catch (error) {
       return report(ctx, error);
     }
     ctx.out(ctx.options.json ? JSON.stringify({ load: kplan.load, exec: kplan.exec, warnings: kplan.warnings, copies: kplan.staged }) : describePlan(kplan));
     if (p.flags.has("--dry-run")) return 0;
-    const wipeSecrets = () => void wipeSecretDir(ctx.sys, ctx.options.root);
+    const wipeSecrets = () => void wipeSecretDir(ctx.sys);
     try {
       return await withTpm(ctx, (tpm) => executePlan(ctx.sys, kplan, tpm ?? null, { wipeSecrets }), true);
     } catch (error) {

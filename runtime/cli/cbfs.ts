@@ -2,7 +2,6 @@
 // recovery shell and the tests. Writes go to IMAGE.new, are read back and checked, then
 // renamed over IMAGE, so a power cut leaves the old image or the new one.
 import { UsageError, type CommandContext } from "./context.ts";
-import { resolvePath } from "../paths.ts";
 import { CBFS_TYPES, CbfsError, addFile, extractFile, readCbfs, removeFile, typeName } from "../flash/cbfs.ts";
 
 const USAGE = "cbfs list IMAGE | extract IMAGE NAME OUTFILE | add IMAGE NAME FILE [--type TYPE] | remove IMAGE NAME";
@@ -58,7 +57,6 @@ function parseType(args: string[]): { type: number; rest: string[] } {
 
 export async function cbfsCommand(args: string[], ctx: CommandContext): Promise<number> {
   const [action, ...rest] = args;
-  const path = (p: string) => resolvePath(ctx.options.root, p);
   const operands = (list: string[], n: number) => {
     const bad = list.find((a) => a.startsWith("--"));
     if (bad !== undefined) throw new UsageError(`unknown option ${bad} for cbfs ${action}`);
@@ -67,25 +65,25 @@ export async function cbfsCommand(args: string[], ctx: CommandContext): Promise<
   };
   if (action === "list") {
     const [image] = operands(rest, 1) as [string];
-    list(ctx, ctx.sys.readFile(path(image)));
+    list(ctx, ctx.sys.readFile(image));
     return 0;
   }
   if (action === "extract") {
     const [image, name, outFile] = operands(rest, 3) as [string, string, string];
-    ctx.sys.writeFile(path(outFile), extractFile(ctx.sys.readFile(path(image)), name));
+    ctx.sys.writeFile(outFile, extractFile(ctx.sys.readFile(image), name));
     return 0;
   }
   if (action === "add") {
     const { type, rest: others } = parseType(rest);
     const [image, name, file] = operands(others, 3) as [string, string, string];
-    const data = ctx.sys.readFile(path(file));
-    replaceImage(ctx, path(image), addFile(ctx.sys.readFile(path(image)), name, data, type));
+    const data = ctx.sys.readFile(file);
+    replaceImage(ctx, image, addFile(ctx.sys.readFile(image), name, data, type));
     ctx.out(`added ${name} (${data.length} bytes, ${typeName(type)}) to ${image}`);
     return 0;
   }
   if (action === "remove") {
     const [image, name] = operands(rest, 2) as [string, string];
-    replaceImage(ctx, path(image), removeFile(ctx.sys.readFile(path(image)), name));
+    replaceImage(ctx, image, removeFile(ctx.sys.readFile(image), name));
     ctx.out(`removed ${name} from ${image}`);
     return 0;
   }

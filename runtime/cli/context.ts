@@ -1,9 +1,6 @@
 import type { Sys } from "../host/sys.ts";
-import { resolvePath } from "../paths.ts";
 
 export interface GlobalOptions {
-  /** Treat this directory as `/` (host tests on fixture trees). */
-  root: string;
   boot?: string;
   keyring?: string;
   tpm?: string;
@@ -30,7 +27,7 @@ export class UsageError extends Error {
  * end with a newline that Heads' prompts never include, so trailing CR/LF are dropped.
  */
 export function readPassphraseFile(ctx: CommandContext, path: string): Uint8Array {
-  const bytes = ctx.sys.readFile(resolvePath(ctx.options.root, path));
+  const bytes = ctx.sys.readFile(path);
   let end = bytes.length;
   while (end > 0 && (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d)) end--;
   return bytes.subarray(0, end);

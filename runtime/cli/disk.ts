@@ -1,7 +1,6 @@
 // `bootward disk …`: the disk unlock key from a shell (DESIGN.md "The command line"), over the
 // same modules the menus use. --devices takes block devices or, for tests, LUKS image files.
 import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
-import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../platform/tpm-device.ts";
 import type { Tpm } from "../../tpm/index.ts";
 import { TpmError } from "../../tpm/errors.ts";
@@ -39,8 +38,7 @@ const need = (v: Map<string, string>, flag: string) => v.get(flag) ?? (() => { t
 
 export async function diskCommand(args: string[], ctx: CommandContext): Promise<number> {
   const [action, ...rest] = args;
-  const root = ctx.options.root;
-  const boot = resolvePath(root, ctx.options.boot ?? "/boot");
+  const boot = ctx.options.boot ?? "/boot";
   const readSecret = (file: string) => readPassphraseFile(ctx, file);
   const devicesFrom = (list: string | undefined): KeyDevice[] | string[] =>
     list !== undefined ? list.split(",").filter((d) => d !== "") : parseKeyDevices(ctx.sys.readText(`${boot}/${KEY_DEVICES_FILE}`));
@@ -53,12 +51,11 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       tpm.close();
     }
   };
-  const secretDir = resolvePath(root, SECRET_DIR);
   try {
     if (action === "measure") {
       const p = parse(rest, ["--devices"]);
       const devices = paths(devicesFrom(p.values.get("--devices")));
-      const text = await withTpm((tpm) => measureLuksHeaders(ctx.sys, tpm, devices, secretDir));
+      const text = await withTpm((tpm) => measureLuksHeaders(ctx.sys, tpm, devices, SECRET_DIR));
       ctx.out(text.trimEnd());
       return 0;
     }
@@ -66,15 +63,15 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       // What a setup with this initrd as the default entry's would write to kexec_initrd_crypttab_overrides.txt.
       const p = parse(rest, []);
       if (p.positional.length !== 1) throw new UsageError(`disk crypttab needs OS_INITRD\n${USAGE}`);
-      const overrides = await initrdCrypttabOverrides(ctx.sys, resolvePath(root, p.positional[0]!));
+      const overrides = await initrdCrypttabOverrides(ctx.sys, p.positional[0]!);
       ctx.out(overrides.length === 0 ? "no crypttab in this initrd: the boot would write Heads' generic lines (luks-<UUID> … /secret.key luks,discard)" : formatOverrides(overrides).trimEnd());
       return 0;
     }
     if (action === "unseal") {
       const p = parse(rest, ["--passphrase-file", "--out"]);
-      const out = resolvePath(root, need(p.values, "--out"));
+      const out = need(p.values, "--out");
       const passphrase = readSecret(need(p.values, "--passphrase-file"));
-      const key = await withTpm((tpm) => unsealDiskKey(tpm, ctx.sys, passphrase, { root })).finally(() => passphrase.fill(0));
+      const key = await withTpm((tpm) => unsealDiskKey(tpm, ctx.sys, passphrase)).finally(() => passphrase.fill(0));
       ctx.sys.writeFile(out, key, 0o400);
       key.fill(0);
       return 0;
@@ -84,11 +81,11 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       if (p.positional.length !== 2) throw new UsageError(`disk initrd needs OS_INITRD and OUT\n${USAGE}`);
       const devices = parseKeyDevices(ctx.sys.readText(`${boot}/${KEY_DEVICES_FILE}`));
       const passphrase = readSecret(need(p.values, "--passphrase-file"));
-      const key = await withTpm((tpm) => unsealDiskKey(tpm, ctx.sys, passphrase, { root })).finally(() => passphrase.fill(0));
+      const key = await withTpm((tpm) => unsealDiskKey(tpm, ctx.sys, passphrase)).finally(() => passphrase.fill(0));
       try {
         const overridesFile = `${boot}/${CRYPTTAB_OVERRIDES_FILE}`;
         const overrides = overridesFor(ctx.sys.stat(overridesFile) ? ctx.sys.readText(overridesFile) : undefined, devices);
-        await buildKeyInitrd(ctx.sys, resolvePath(root, p.positional[0]!), resolvePath(root, p.positional[1]!), key, overrides);
+        await buildKeyInitrd(ctx.sys, p.positional[0]!, p.positional[1]!, key, overrides);
       } finally {
         key.fill(0);
       }
@@ -102,10 +99,10 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
       const owner = p.values.has("--owner-passphrase-file") ? readSecret(p.values.get("--owner-passphrase-file")!) : undefined;
       try {
         if (passphrase.length < DISK_KEY_PASSPHRASE_MIN) throw new UsageError(`the disk unlock key passphrase needs at least ${DISK_KEY_PASSPHRASE_MIN} characters`);
-        const setup: DiskSetup = { devices, recovery: drk, passphrase, secretDir, ...(p.values.has("--volume-group") ? { volumeGroup: p.values.get("--volume-group")! } : {}) };
+        const setup: DiskSetup = { devices, recovery: drk, passphrase, secretDir: SECRET_DIR, ...(p.values.has("--volume-group") ? { volumeGroup: p.values.get("--volume-group")! } : {}) };
         // --os-initrd: the default entry's initrd, whose crypttab names the volumes as the OS expects them (Heads' kexec-save-default reads it).
         const osInitrd = p.values.get("--os-initrd");
-        if (osInitrd !== undefined) setup.overrides = await initrdCrypttabOverrides(ctx.sys, resolvePath(root, osInitrd));
+        if (osInitrd !== undefined) setup.overrides = await initrdCrypttabOverrides(ctx.sys, osInitrd);
         // Checked before the TPM is opened: a refused recovery passphrase needs no TPM. --wipe-occupied is the operator's "yes" to Heads' "Wipe key slot N?" for every slot the plan names.
         try {
           await planSetup(ctx.sys, setup);
@@ -113,8 +110,8 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
           if (!(e instanceof OccupiedSlotsError) || p.values.get("--wipe-occupied") !== "yes") throw e;
           setup.wipe = e.slots;
         }
-        const { log } = readEventLog(ctx.sys, root);
-        const done = await withTpm((tpm) => setUpDiskKey(ctx.sys, tpm, setup, { log, root, ...(owner ? { ownerPassphrase: owner } : {}) }));
+        const { log } = readEventLog(ctx.sys);
+        const done = await withTpm((tpm) => setUpDiskKey(ctx.sys, tpm, setup, { log, ...(owner ? { ownerPassphrase: owner } : {}) }));
         for (const [name, bytes] of done.lists) {
           if (bytes !== null) ctx.sys.writeFile(`${boot}/${name}`, bytes);
           else if (ctx.sys.stat(`${boot}/${name}`)) ctx.sys.remove(`${boot}/${name}`);
@@ -123,7 +120,7 @@ export async function diskCommand(args: string[], ctx: CommandContext): Promise<
         ctx.out(`disk unlock key sealed; ${written.join(", ")} written: sign /boot again (bootward boot sign) or it will not verify`);
       } finally {
         for (const b of [drk, passphrase, owner]) b?.fill(0);
-        wipeSecretDir(ctx.sys, root);
+        wipeSecretDir(ctx.sys);
       }
       return 0;
     }

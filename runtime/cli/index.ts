@@ -1,6 +1,7 @@
 // The multi-call tool: `bootward <command> …`. Global options may stand before or after
 // the command; exit codes are 0 success, 1 refused/failed check, 2 usage.
 import type { Sys } from "../host/sys.ts";
+import { rootedSys } from "../host/rooted.ts";
 import { type CommandContext, type GlobalOptions, UsageError } from "./context.ts";
 import { VERSION } from "../version.ts";
 import { describeError } from "../errors.ts";
@@ -59,12 +60,15 @@ const valueOptions = new Set(["--root", "--boot", "--keyring", "--tpm"]);
 
 export interface ParsedArgs {
   options: GlobalOptions;
+  /** --root: the directory the commands' Sys treats as `/` (host tests on fixture trees). */
+  root: string;
   rest: string[];
 }
 
 /** Pulls the global options out of argv wherever they stand; the rest keeps its order. */
 export function parseGlobalOptions(argv: string[]): ParsedArgs {
-  const options: GlobalOptions = { root: "/", json: false };
+  const options: GlobalOptions = { json: false };
+  let root = "/";
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -72,15 +76,15 @@ export function parseGlobalOptions(argv: string[]): ParsedArgs {
     if (valueOptions.has(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined || value === "") throw new UsageError(`${name} needs a value`);
-      const key = name.slice(2) as "root" | "boot" | "keyring" | "tpm";
-      options[key] = value;
+      if (name === "--root") root = value;
+      else options[name.slice(2) as "boot" | "keyring" | "tpm"] = value;
     } else if (arg === "--json") {
       options.json = true;
     } else {
       rest.push(arg);
     }
   }
-  return { options, rest };
+  return { options, root, rest };
 }
 
 export function usage(): string {
@@ -99,13 +103,14 @@ export function usage(): string {
 export async function runCli(argv: string[], sys: Sys): Promise<number> {
   const ctx: CommandContext = {
     sys,
-    options: { root: "/", json: false },
+    options: { json: false },
     out: (line) => sys.console.write(line + "\n"),
     err: (line) => sys.console.writeError(line + "\n"),
   };
   try {
-    const { options, rest } = parseGlobalOptions(argv);
+    const { options, root, rest } = parseGlobalOptions(argv);
     ctx.options = options;
+    ctx.sys = rootedSys(sys, root);
     const [name, ...args] = rest;
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {
       ctx.out(usage());

@@ -7,7 +7,7 @@ import { oemResetWizard } from "../flows/oem-reset/wizard.ts";
 async function consoleFlows(ctx: CommandContext) {
   const { createConsoleUi } = await import("../flows/console-ui.ts");
   const ui = createConsoleUi(ctx.sys);
-  return { ui, flows: await startFlows(ctx.sys, ui, { root: ctx.options.root, tpmPath: ctx.options.tpm, firmware: false }) };
+  return { ui, flows: await startFlows(ctx.sys, ui, { tpmPath: ctx.options.tpm, firmware: false }) };
 }
 
 export async function menuCommand(args: string[], ctx: CommandContext): Promise<number> {

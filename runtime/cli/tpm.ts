@@ -1,7 +1,6 @@
 // `bootward tpm …`: what a recovery-shell operator needs from the TPM (Heads' tpmr), with
 // the output formats of DESIGN.md ("The command line").
 import { readPassphraseFile, UsageError, type CommandContext } from "./context.ts";
-import { resolvePath } from "../paths.ts";
 import { openTpmDevice } from "../platform/tpm-device.ts";
 import { fromHex, toHex } from "../../lib/bytes.ts";
 import { TpmError, type Tpm } from "../../tpm/index.ts";
@@ -89,7 +88,7 @@ function parseCounterId(text: string, version: "1.2" | "2.0"): number {
 }
 
 function readArgFile(ctx: CommandContext, path: string): Uint8Array {
-  return ctx.sys.readFile(resolvePath(ctx.options.root, path));
+  return ctx.sys.readFile(path);
 }
 
 function readPassphrase(ctx: CommandContext, path: string | undefined): Uint8Array | undefined {
@@ -163,7 +162,7 @@ const SUBCOMMANDS: Record<string, (args: string[], ctx: CommandContext) => Runne
     const p = parse(args, ["--replay", "--log"]);
     if (p.positional.length) usage("eventlog takes no positional arguments");
     const replay = p.flags.has("--replay");
-    const logPath = resolvePath(ctx.options.root, one(p, "--log") ?? EVENT_LOG_PATH);
+    const logPath = one(p, "--log") ?? EVENT_LOG_PATH;
     return async (tpm) => {
       const log = parseEventLog(ctx.sys.readFile(logPath));
       const hash = tpm.version === "2.0" ? "sha256" : "sha1";

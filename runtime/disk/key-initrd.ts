@@ -108,7 +108,7 @@ export function keyCpio(key: Uint8Array, overrides: CrypttabOverride[]): Uint8Ar
 export async function buildKeyInitrd(sys: Sys, osInitrd: string, target: string, key: Uint8Array, overrides: CrypttabOverride[]): Promise<void> {
   const size = sys.stat(osInitrd)?.size;
   if (size === undefined) throw new KeyInitrdError(`the OS initrd ${osInitrd} is not there`);
-  const copied = await sys.exec(["cp", osInitrd, target]);
+  const copied = await sys.exec(["cp", sys.hostPath(osInitrd), sys.hostPath(target)]);
   if (copied.status !== 0) throw new KeyInitrdError(`the OS initrd could not be copied to ${target} (${new TextDecoder().decode(copied.stderr).trim() || `status ${copied.status}`})`);
   const cpio = keyCpio(key, overrides);
   const pad = (512 - (size % 512)) % 512;

@@ -33,7 +33,7 @@ import { DISK_KEY_BYTES, DISK_KEY_PASSPHRASE_MIN, DISK_KEY_SLOT, diskKeySecret, 
  */
 export async function sealDiskKey(tpm: Tpm, sys: Sys, key: Uint8Array, passphrase: Uint8Array, headers: string, options: ResealOptions = {}): Promise<ResealResult> {
   const hash = pcrHashOf(tpm.pcrSize);
-  const log = options.log !== undefined ? options.log : readEventLog(sys, options.root).log;
+  const log = options.log !== undefined ? options.log : readEventLog(sys).log;
   const pcr6 = predictPcr(hash, [measurement(hash, new TextEncoder().encode(headers))], firmwarePcr(log, hash, LUKS_HEADER_PCR));
   return reseal(tpm, sys, diskKeySecret(passphrase), key, { ...options, log, nextBoot: new Map([[LUKS_HEADER_PCR, pcr6]]) });
 }

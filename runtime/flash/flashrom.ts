@@ -4,7 +4,6 @@
 // does the same with an argv, never a shell, so a word only a shell would understand is refused
 // instead of reaching flashrom with another meaning.
 import type { ExecResult, Sys } from "../host/sys.ts";
-import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import { toHex } from "../../lib/bytes.ts";
 import { FlashError, type FlashDevice } from "./face.ts";
@@ -47,13 +46,13 @@ export function flasherComplaint(result: ExecResult): string | null {
 }
 
 /** The flash chip as CONFIG_FLASH_OPTIONS reaches it; each read and each write is one run of the flasher. */
-export function flashromDevice(sys: Sys, options: string, root: string): FlashDevice {
+export function flashromDevice(sys: Sys, options: string): FlashDevice {
   const argv = flasherArgv(options);
   const command = argv.join(" ");
   // The chip's size as last read: a write is checked against it without reading the chip again.
   let chipSize: number | null = null;
 
-  const tempFile = () => resolvePath(root, `/tmp/flashrom-${toHex(sys.randomBytes(8))}.rom`);
+  const tempFile = () => `/tmp/flashrom-${toHex(sys.randomBytes(8))}.rom`;
   const removeTemp = (file: string) => {
     if (sys.stat(file)) sys.remove(file);
   };
@@ -72,7 +71,7 @@ export function flashromDevice(sys: Sys, options: string, root: string): FlashDe
   const read = async (): Promise<Uint8Array> => {
     const file = tempFile();
     try {
-      const result = await run(["-r", file]);
+      const result = await run(["-r", sys.hostPath(file)]);
       if (result.status !== 0) {
         throw new FlashError(`the ROM could not be read: ${why(result)}; check that CONFIG_FLASH_OPTIONS names the right programmer for this board.`);
       }
@@ -102,7 +101,7 @@ export function flashromDevice(sys: Sys, options: string, root: string): FlashDe
         } catch (error) {
           throw new FlashError(`the new ROM image could not be staged in ${file} (${describeError(error)}); nothing was written, so free space in /tmp and try again.`);
         }
-        const result = await run(["-w", file]);
+        const result = await run(["-w", sys.hostPath(file)]);
         if (result.status !== 0) {
           throw new FlashError(
             `writing the ROM failed: ${why(result)}; do not power off or reboot, as the flash may be half written: try again, or flash a known-good image from the recovery shell.`,

@@ -7,7 +7,6 @@ import { TpmAttestation } from "../attest/provider.ts";
 import { HotpVerificationDongle, type Dongle } from "../attest/hotp/dongle.ts";
 import type { FlowContext } from "./context.ts";
 import { mountBoot, withWritableBoot } from "../platform/boot-device.ts";
-import { resolvePath } from "../paths.ts";
 
 /** The board's HOTP dongle: Heads' CONFIG_HOTPKEY=y boards run hotp_verification. */
 export function boardDongle(sys: Sys, config: Config): Dongle | undefined {
@@ -15,13 +14,13 @@ export function boardDongle(sys: Sys, config: Config): Dongle | undefined {
 }
 
 /** Runs `change` with /boot mounted (on the firmware, read-only until now) and writable. */
-export async function onWritableBoot<T>(sys: Sys, config: Config, firmware: boolean, root: string, change: () => Promise<T>): Promise<T> {
-  await mountBoot(sys, config, firmware, resolvePath(root, "/boot"));
+export async function onWritableBoot<T>(sys: Sys, config: Config, firmware: boolean, change: () => Promise<T>): Promise<T> {
+  await mountBoot(sys, config, firmware);
   return withWritableBoot(sys, firmware, change);
 }
 
-export function createAttestation(tpm: Tpm, sys: Sys, config: Config, root: string, firmware: boolean): TpmAttestation {
-  return new TpmAttestation(tpm, sys, { root, dongle: boardDongle(sys, config), writableBoot: (change) => onWritableBoot(sys, config, firmware, root, change) });
+export function createAttestation(tpm: Tpm, sys: Sys, config: Config, firmware: boolean): TpmAttestation {
+  return new TpmAttestation(tpm, sys, { dongle: boardDongle(sys, config), writableBoot: (change) => onWritableBoot(sys, config, firmware, change) });
 }
 
 const changed = new WeakSet<FlowContext>();

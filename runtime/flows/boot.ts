@@ -21,7 +21,6 @@ import { prepareForPowerChange, type PowerChoice } from "./power.ts";
 
 
 export interface BootFlowOptions {
-  root: string;
   tpmPath?: string;
   /** True as PID 1 on the firmware: "power off" powers the machine off. */
   firmware: boolean;
@@ -38,10 +37,10 @@ export interface BootFlowOptions {
  */
 async function installRomFiles(ctx: FlowContext): Promise<string | null> {
   try {
-    const flash = flashDevice(ctx.sys, ctx.config, ctx.root);
+    const flash = flashDevice(ctx.sys, ctx.config);
     if (!flash) return null;
-    await loadUserFiles(ctx.sys, ctx.root, flash, ctx.tpm, userFilesPcr(ctx.config.CONFIG_PCR));
-    ctx.config = readBoardConfig(ctx.sys, ctx.root);
+    await loadUserFiles(ctx.sys, flash, ctx.tpm, userFilesPcr(ctx.config.CONFIG_PCR));
+    ctx.config = readBoardConfig(ctx.sys);
     return null;
   } catch (error) {
     if (!(error instanceof FlashError || error instanceof CbfsError || error instanceof TpmError || error instanceof SysError)) throw error;
@@ -54,8 +53,7 @@ export async function startFlows(sys: Sys, ui: FlowUi, options: BootFlowOptions)
   const ctx: FlowContext = {
     sys,
     ui: liveTotpUi(ui, sys, () => ctx.attestation),
-    root: options.root,
-    config: readBoardConfig(sys, options.root),
+    config: readBoardConfig(sys),
     tpm: null,
     firmware: options.firmware,
     attestation: options.attestation,
@@ -67,7 +65,7 @@ export async function startFlows(sys: Sys, ui: FlowUi, options: BootFlowOptions)
     ctx.tpmError = describeError(error);
   }
   ctx.romProblem = (await installRomFiles(ctx)) ?? undefined;
-  if (ctx.tpm && !ctx.attestation) ctx.attestation = createAttestation(ctx.tpm, sys, ctx.config, options.root, options.firmware);
+  if (ctx.tpm && !ctx.attestation) ctx.attestation = createAttestation(ctx.tpm, sys, ctx.config, options.firmware);
   return ctx;
 }
 

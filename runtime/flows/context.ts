@@ -33,8 +33,6 @@ export interface FlowUi {
 export interface FlowContext {
   sys: Sys;
   ui: FlowUi;
-  /** `/` on the firmware; a fixture tree in host tests. */
-  root: string;
   config: Config;
   /** Null when no TPM could be opened; tpmError then says why. */
   tpm: Tpm | null;

@@ -10,7 +10,6 @@ import { DiskHeadersChangedError, keyedInitrd, measureKeyDevices } from "../disk
 import { DiskKeyUnsealError, unsealDiskKey } from "../disk/key.ts";
 import { LuksError } from "../platform/luks.ts";
 import { activateVolumeGroup, LvmError } from "../platform/lvm.ts";
-import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import type { FlowContext } from "./context.ts";
 import { SECRET_DIR } from "../platform/secrets.ts";
@@ -33,11 +32,10 @@ export async function diskKeyForBoot(ctx: FlowContext, v: VerifiedBoot): Promise
   }
   if (!config) return { kind: "none" };
   if (!ctx.tpm) return offerRecovery(ctx, `There is no TPM to release the disk unlock key (${ctx.tpmError ?? "none was opened"}).`);
-  const secretDir = resolvePath(ctx.root, SECRET_DIR);
   try {
     // As Heads' kexec-insert-key: the devices are logical volumes of this group, so it is activated before their headers are read; the OS initrd unlocks and activates on its own.
     if (config.volumeGroup !== null) await activateVolumeGroup(ctx.sys, config.volumeGroup);
-    const checked = await measureKeyDevices(ctx.sys, ctx.tpm, config, secretDir);
+    const checked = await measureKeyDevices(ctx.sys, ctx.tpm, config, SECRET_DIR);
     if (!checked) await prompt.message({ title: DISK_KEY_TITLE, text: "/boot holds no signed copy of the LUKS headers, so whether they changed cannot be checked. Set the disk unlock key up again (choose a new default boot entry) to enable the check.", tone: "warning" });
   } catch (error) {
     // The key stays sealed; booting without it is as safe as any boot that asks the OS for the recovery passphrase.
@@ -52,8 +50,8 @@ export async function diskKeyForBoot(ctx: FlowContext, v: VerifiedBoot): Promise
     const passphrase = await prompt.password({ title: DISK_KEY_TITLE, label: `Disk unlock key passphrase (try ${attempt} of ${TRIES}; Escape boots with the recovery passphrase instead)` });
     if (passphrase === null) return offerRecovery(ctx, "No disk unlock key passphrase was given.");
     try {
-      const key = await unsealDiskKey(ctx.tpm, ctx.sys, passphrase, { root: ctx.root });
-      return { kind: "key", insertKey: (initrd) => keyedInitrd(ctx.sys, initrd, secretDir, key, config), forget: () => void key.fill(0) };
+      const key = await unsealDiskKey(ctx.tpm, ctx.sys, passphrase);
+      return { kind: "key", insertKey: (initrd) => keyedInitrd(ctx.sys, initrd, SECRET_DIR, key, config), forget: () => void key.fill(0) };
     } catch (error) {
       if (!(error instanceof DiskKeyUnsealError)) throw error;
       if (error.failure.kind !== "passphrase") return offerRecovery(ctx, error.message);

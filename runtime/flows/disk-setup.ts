@@ -12,7 +12,6 @@ import { KEY_DEVICES_FILE } from "../disk/config.ts";
 import { initrdCrypttabOverrides, KeyInitrdError, type CrypttabOverride } from "../disk/key-initrd.ts";
 import { OsInitrdError } from "../disk/os-initrd.ts";
 import { DiskSetupError, OccupiedSlotsError, planSetup, setUpDiskKey, type DiskSetup, type DiskSetupResult } from "../disk/setup.ts";
-import { resolvePath } from "../paths.ts";
 import { SECRET_DIR, wipeSecretDir } from "../platform/secrets.ts";
 import { describeError } from "../errors.ts";
 import { SysError } from "../host/sys.ts";
@@ -59,8 +58,7 @@ export async function diskKeySetupFlow(ctx: FlowContext, osInitrd: string | null
   if (volumeGroup === null) return null;
   const overrides = await readOverrides(ctx, osInitrd);
   if (overrides === null) return null;
-  const secretDir = resolvePath(ctx.root, SECRET_DIR);
-  const setup: DiskSetup = { devices, recovery: new Uint8Array(0), passphrase: new Uint8Array(0), secretDir, overrides, ...(volumeGroup === "" ? {} : { volumeGroup }) };
+  const setup: DiskSetup = { devices, recovery: new Uint8Array(0), passphrase: new Uint8Array(0), secretDir: SECRET_DIR, overrides, ...(volumeGroup === "" ? {} : { volumeGroup }) };
   let owner: Uint8Array | null = null;
   try {
     for (let attempt = 1; ; attempt++) {
@@ -93,7 +91,7 @@ export async function diskKeySetupFlow(ctx: FlowContext, osInitrd: string | null
     for (;;) {
       const progress = prompt.progress("Adding the key to the disks and sealing it");
       try {
-        return await setUpDiskKey(ctx.sys, tpm, setup, { root: ctx.root, ...(ownerPassphrase.length > 0 ? { ownerPassphrase } : {}) });
+        return await setUpDiskKey(ctx.sys, tpm, setup, ownerPassphrase.length > 0 ? { ownerPassphrase } : {});
       } catch (error) {
         if (error instanceof OccupiedSlotsError) {
           progress.done();
@@ -114,7 +112,7 @@ export async function diskKeySetupFlow(ctx: FlowContext, osInitrd: string | null
     setup.recovery.fill(0);
     setup.passphrase.fill(0);
     owner?.fill(0);
-    wipeSecretDir(ctx.sys, ctx.root);
+    wipeSecretDir(ctx.sys);
   }
 }
 

@@ -28,7 +28,6 @@ import { diskKeyForBoot } from "./disk-key.ts";
 import { mountBoot, withWritableBoot } from "../platform/boot-device.ts";
 import { readRomKeyring } from "../boot/integrity/keyring.ts";
 import { cmdlineRules, verifyPolicy } from "../boot/integrity/policy.ts";
-import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import { boardName, type FlowContext } from "./context.ts";
 import { notMeasured, recoveryShell, restrictedBoot } from "./recovery.ts";
@@ -41,7 +40,7 @@ export const VERIFY_FAILED_TITLE = "/boot integrity check failed";
 /** Mounts /boot (firmware) and finishes a signing that a power cut interrupted; null after telling the user why not. */
 export async function openBoot(ctx: FlowContext): Promise<string | null> {
   try {
-    const bootDir = await mountBoot(ctx.sys, ctx.config, ctx.firmware, resolvePath(ctx.root, "/boot"));
+    const bootDir = await mountBoot(ctx.sys, ctx.config, ctx.firmware);
     if (ctx.sys.stat(`${bootDir}/${STAGING_DIR}`)) {
       await withWritableBoot(ctx.sys, ctx.firmware, () => resumeSwitch(ctx.sys, bootDir, ctx.tpm ?? undefined));
     }
@@ -57,7 +56,7 @@ export async function openBoot(ctx: FlowContext): Promise<string | null> {
 export async function verifyBootDir(ctx: FlowContext, bootDir: string): Promise<VerifiedBoot> {
   const policy = verifyPolicy(ctx.sys, ctx.config, bootDir);
   if (policy.needsTpm && !ctx.tpm) throw new BootVerifyError("rollback", `the rollback counter cannot be read without a TPM (${ctx.tpmError ?? "no TPM"})`);
-  const keys = await readRomKeyring(ctx.sys, ctx.root);
+  const keys = await readRomKeyring(ctx.sys);
   return verifyBoot(ctx.sys, { bootDir, keys, date: new Date(ctx.sys.now()), ...(ctx.tpm ? { tpm: ctx.tpm } : {}), ...policy });
 }
 
@@ -67,7 +66,7 @@ export async function verifyBootDir(ctx: FlowContext, bootDir: string): Promise<
  */
 export async function bootVerifyProblem(ctx: FlowContext): Promise<string | null> {
   try {
-    await verifyBootDir(ctx, await mountBoot(ctx.sys, ctx.config, ctx.firmware, resolvePath(ctx.root, "/boot")));
+    await verifyBootDir(ctx, await mountBoot(ctx.sys, ctx.config, ctx.firmware));
     return null;
   } catch (error) {
     if (error instanceof BootVerifyError) return error.message;
@@ -141,7 +140,7 @@ async function boot(ctx: FlowContext, target: VerifiedBoot | UnsafeBoot, index?:
   const prompt = ctx.ui.prompt;
   let kplan;
   try {
-    kplan = plan(ctx.sys, target, cmdlineRules(ctx.config), index, resolvePath(ctx.root, STAGE_DIR));
+    kplan = plan(ctx.sys, target, cmdlineRules(ctx.config), index, STAGE_DIR);
   } catch (error) {
     await prompt.message({ title: "Cannot boot this entry", text: describeError(error), tone: "error" });
     return;
@@ -154,7 +153,7 @@ async function boot(ctx: FlowContext, target: VerifiedBoot | UnsafeBoot, index?:
     await prompt.message({ title: "Boot plan (not PID 1: nothing is booted)", text: `${describePlan(kplan)}${key}`, tone: kplan.unsafe ? "warning" : "info" });
     return;
   }
-  const wipeSecrets = () => void wipeSecretDir(ctx.sys, ctx.root);
+  const wipeSecrets = () => void wipeSecretDir(ctx.sys);
   try {
     await ctx.ui.suspend(async () => {
       ctx.sys.console.write(`\r\nbootward: booting ${kplan.entry.name}${kplan.unsafe ? " WITHOUT VERIFICATION" : ""}\r\n`);

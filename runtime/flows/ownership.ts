@@ -11,7 +11,6 @@ import { mountBoot } from "../platform/boot-device.ts";
 import { SIGNATURE_FILE } from "../boot/integrity/signed-set.ts";
 import { ROLLBACK_FILE } from "../boot/integrity/hashes.ts";
 import { readOwnerEvidence, romKeyring, verdict, type OwnerEvidence, type Verdict } from "../ownership/evidence.ts";
-import { resolvePath } from "../paths.ts";
 import type { FlowContext } from "./context.ts";
 import { recoveryShell, restrictedBoot } from "./recovery.ts";
 import { isBootProblem } from "./boot-problems.ts";
@@ -41,7 +40,7 @@ interface BootLook {
 async function lookAtBoot(ctx: FlowContext): Promise<BootLook | null> {
   let bootDir: string;
   try {
-    bootDir = await mountBoot(ctx.sys, ctx.config, ctx.firmware, resolvePath(ctx.root, "/boot"));
+    bootDir = await mountBoot(ctx.sys, ctx.config, ctx.firmware);
   } catch (error) {
     if (isBootProblem(error)) return null;
     throw error;
@@ -165,7 +164,7 @@ function screenFor(ctx: FlowContext, found: Verdict, evidence: OwnerEvidence, bo
 
 /** True when the firmware's key, a signed-looking /boot and no reset note leave nothing to say. */
 function nothingToSay(ctx: FlowContext, boot: BootLook | null): boolean {
-  return romKeyring(ctx.sys, ctx.root) !== null && (!boot || (boot.present.has(SIGNATURE_FILE) && !boot.interrupted));
+  return romKeyring(ctx.sys) !== null && (!boot || (boot.present.has(SIGNATURE_FILE) && !boot.interrupted));
 }
 
 export type OwnershipOutcome = { kind: "reboot" } | { kind: "menu"; shown: AttestationView | null };
@@ -180,7 +179,7 @@ export async function ownershipAtStartup(ctx: FlowContext): Promise<OwnershipOut
   for (;;) {
     const boot = await lookAtBoot(ctx);
     if (nothingToSay(ctx, boot)) return { kind: "menu", shown };
-    const evidence = await readOwnerEvidence(ctx.sys, ctx.root, ctx.tpm, ctx.tpmError);
+    const evidence = await readOwnerEvidence(ctx.sys, ctx.tpm, ctx.tpmError);
     shown = await readAttestation(ctx);
     const screen = screenFor(ctx, verdict(evidence), evidence, boot);
     const prompt = ctx.ui.prompt;

@@ -27,7 +27,7 @@ export async function recoveryShell(ctx: FlowContext, reason: string): Promise<R
     return { kind: "refused", reason: why };
   }
   try {
-    wipeSecretDir(ctx.sys, ctx.root);
+    wipeSecretDir(ctx.sys);
   } catch (error) {
     const why = `The secrets in ${SECRET_DIR} could not be removed (${describeError(error)}), so the shell stays closed.`;
     await prompt.message({ title: "Recovery shell refused", text: why, tone: "error" });

@@ -7,7 +7,6 @@ import { BootPathError, resolveInBoot, ROLLBACK_FILE, scanMenu, signBoot, walkBo
 import { parseHeadsLine } from "../boot/entries/heads-line.ts";
 import { BootConfigError, type BootEntry } from "../boot/entries/types.ts";
 import { withWritableBoot } from "../platform/boot-device.ts";
-import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import type { FlowContext } from "./context.ts";
 import { openBoot } from "./os-boot.ts";
@@ -26,10 +25,10 @@ async function askKeyFile(ctx: FlowContext): Promise<Signer | null> {
     title: TITLE,
     label: "OpenPGP secret key file (gpg --export-secret-keys)",
     initial: DEFAULT_KEY_FILE,
-    validate: (p) => (ctx.sys.stat(resolvePath(ctx.root, p))?.kind === "file" ? null : `${p} is not a file; mount the drive that holds the key first`),
+    validate: (p) => (ctx.sys.stat(p)?.kind === "file" ? null : `${p} is not a file; mount the drive that holds the key first`),
   });
   if (path === null) return null;
-  return unlock(ctx, "Passphrase of the secret key (empty if it has none)", async () => ctx.sys.readFile(resolvePath(ctx.root, path)));
+  return unlock(ctx, "Passphrase of the secret key (empty if it has none)", async () => ctx.sys.readFile(path));
 }
 
 /** Reads the key with `read` (which may need the passphrase too) and unlocks it; null after telling the user why not. */
@@ -65,7 +64,7 @@ function sourceItems(backups: UsbDrive[]): MenuItem<KeySource>[] {
  * backup drive every time too.
  */
 async function askSigner(ctx: FlowContext): Promise<Signer | null> {
-  const backups = backupDriveList(ctx.sys, ctx.root);
+  const backups = backupDriveList(ctx.sys);
   for (;;) {
     const shown = await backups.read();
     const source = await ctx.ui.prompt.menu<KeySource>({

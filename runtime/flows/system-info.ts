@@ -1,7 +1,6 @@
 // System Info: what Heads' "s" shows (board, firmware, memory, disks) plus the TPM and the
 // PCRs a user compares against a known-good machine.
 import type { Sys } from "../host/sys.ts";
-import { resolvePath } from "../paths.ts";
 import { toHex } from "../../lib/bytes.ts";
 import { describeError } from "../errors.ts";
 import { VERSION } from "../version.ts";
@@ -39,8 +38,8 @@ export function memoryTotal(meminfo: string): number | null {
 const VIRTUAL_BLOCK = /^(loop|ram|zram|dm-|md|sr|fd)/;
 
 /** Whole disks from /sys/block with their sizes (the size file counts 512-byte sectors). */
-export function listDisks(sys: Sys, root: string): { name: string; bytes: number }[] {
-  const dir = resolvePath(root, "/sys/block");
+export function listDisks(sys: Sys): { name: string; bytes: number }[] {
+  const dir = "/sys/block";
   let names: string[];
   try {
     names = sys.stat(dir) ? sys.readdir(dir) : [];
@@ -57,8 +56,8 @@ export function listDisks(sys: Sys, root: string): { name: string; bytes: number
   return disks;
 }
 
-function firmwareLine(sys: Sys, root: string): string {
-  const dmi = (field: string) => readTrimmed(sys, resolvePath(root, `/sys/class/dmi/id/${field}`));
+function firmwareLine(sys: Sys): string {
+  const dmi = (field: string) => readTrimmed(sys, `/sys/class/dmi/id/${field}`);
   const vendor = dmi("bios_vendor");
   const version = dmi("bios_version");
   const bios = [vendor, version].filter(Boolean).join(" ");
@@ -67,8 +66,8 @@ function firmwareLine(sys: Sys, root: string): string {
 
 /** The System Info text, one fact per line; fits 76 columns (an 80-column console inside a box). */
 export async function systemInfoText(ctx: FlowContext): Promise<string> {
-  const { sys, root } = ctx;
-  const lines = [`Board: ${boardName(ctx.config)}`, firmwareLine(sys, root)];
+  const { sys } = ctx;
+  const lines = [`Board: ${boardName(ctx.config)}`, firmwareLine(sys)];
   if (ctx.tpm) {
     try {
       const info = await ctx.tpm.info();
@@ -83,9 +82,9 @@ export async function systemInfoText(ctx: FlowContext): Promise<string> {
   } else {
     lines.push(`TPM: ${ctx.tpmError ?? "none"}`);
   }
-  const disks = listDisks(sys, root);
+  const disks = listDisks(sys);
   lines.push(`Disks: ${disks.length ? disks.map((d) => `${d.name} ${formatBytes(d.bytes)}`).join(", ") : "none found"}`);
-  const meminfo = readTrimmed(sys, resolvePath(root, "/proc/meminfo"));
+  const meminfo = readTrimmed(sys, "/proc/meminfo");
   const memory = meminfo ? memoryTotal(meminfo) : null;
   lines.push(`Memory: ${memory === null ? "unknown" : formatBytes(memory)}`);
   return lines.join("\n");

@@ -13,7 +13,6 @@ import { enrol } from "./enrol.ts";
 import { resetTpmAsking } from "./tpm-reset.ts";
 import { askNewPassphrase } from "./new-passphrase.ts";
 import { isBootProblem } from "./boot-problems.ts";
-import { resolvePath } from "../paths.ts";
 import { ROLLBACK_FILE } from "../boot/index.ts";
 
 type TpmChoice = "generate" | "reset" | "troubleshoot" | "disk" | "back";
@@ -89,7 +88,7 @@ export async function generateSecret(ctx: FlowContext, options: GenerateOptions 
   const progress = prompt.progress("Sealing a new TOTP/HOTP secret to the firmware's measurements");
   let result: TotpSealResult;
   try {
-    result = await sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: owner.length > 0 ? owner : undefined, boardName: boardName(ctx.config), root: ctx.root });
+    result = await sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: owner.length > 0 ? owner : undefined, boardName: boardName(ctx.config) });
   } catch (error) {
     progress.done();
     if (!(error instanceof TpmError)) throw error;
@@ -128,7 +127,7 @@ async function programBoardDongle(ctx: FlowContext, secret: Uint8Array): Promise
     return;
   }
   try {
-    const answer = await onWritableBoot(ctx.sys, ctx.config, ctx.firmware, ctx.root, () => programDongle(secret, dongle, pin, ctx.sys, ctx.root));
+    const answer = await onWritableBoot(ctx.sys, ctx.config, ctx.firmware, () => programDongle(secret, dongle, pin, ctx.sys));
     const ok = answer.result === "Success";
     await prompt.message({ title: ok ? "HOTP dongle programmed" : "HOTP dongle not programmed", text: ok ? "The dongle now checks codes from the new secret." : `${answer.result}: ${answer.detail}`, tone: ok ? "success" : "error" });
   } catch (error) {
@@ -190,8 +189,8 @@ export async function resetTpm(ctx: FlowContext): Promise<boolean> {
  */
 async function forgetRollbackFile(ctx: FlowContext): Promise<void> {
   try {
-    await onWritableBoot(ctx.sys, ctx.config, ctx.firmware, ctx.root, async () => {
-      const file = `${resolvePath(ctx.root, "/boot")}/${ROLLBACK_FILE}`;
+    await onWritableBoot(ctx.sys, ctx.config, ctx.firmware, async () => {
+      const file = `/boot/${ROLLBACK_FILE}`;
       if (ctx.sys.stat(file)) ctx.sys.remove(file);
     });
   } catch (error) {

@@ -64,6 +64,13 @@ export interface Console {
 export interface Sys {
   readonly engine: "quickjs" | "node";
 
+  /**
+   * The name a program started by exec knows `path` by. The same path on the firmware; under
+   * `--root DIR` (host/rooted.ts) DIR joined with it. A file path read or written through this
+   * Sys goes through hostPath before it enters an argv.
+   */
+  hostPath(path: string): string;
+
   readFile(path: string): Uint8Array;
   readText(path: string): string;
   writeFile(path: string, data: Uint8Array | string, mode?: number): void;

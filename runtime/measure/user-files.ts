@@ -10,7 +10,6 @@ import { sha1, sha256 } from "../../tpm/crypto/hash.ts";
 import { utf8 } from "../../lib/bytes.ts";
 import { userFiles, type UserFile } from "../flash/user-files.ts";
 import type { FlashDevice } from "../flash/device.ts";
-import { resolvePath } from "../paths.ts";
 
 export const USER_FILES_PCR = 7;
 
@@ -26,16 +25,15 @@ function mkdirs(sys: Sys, dir: string): void {
 }
 
 /** Reads, measures and installs the user files; returns their paths. Errors (flash, CBFS, TPM) go to the caller. */
-export async function loadUserFiles(sys: Sys, root: string, flash: FlashDevice, tpm: Tpm | null, pcr = USER_FILES_PCR): Promise<string[]> {
+export async function loadUserFiles(sys: Sys, flash: FlashDevice, tpm: Tpm | null, pcr = USER_FILES_PCR): Promise<string[]> {
   const files = [...userFiles(await flash.read())];
   for (const file of files) {
     if (tpm) {
       await tpm.extend(pcr, file.path);
       await tpm.extend(pcr, file.data);
     }
-    const target = resolvePath(root, file.path);
-    mkdirs(sys, target.slice(0, target.lastIndexOf("/")));
-    sys.writeFile(target, file.data, 0o644);
+    mkdirs(sys, file.path.slice(0, file.path.lastIndexOf("/")));
+    sys.writeFile(file.path, file.data, 0o644);
   }
   return files.map((f) => f.path);
 }

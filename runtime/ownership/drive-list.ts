@@ -56,8 +56,8 @@ function polled(sys: Sys, read: () => Promise<UsbDrive[]>): DriveList {
 }
 
 /** Every USB disk with a medium in it. */
-export function usbDriveList(sys: Sys, root: string): DriveList {
-  return polled(sys, async () => usbDrives(sys, root));
+export function usbDriveList(sys: Sys): DriveList {
+  return polled(sys, async () => usbDrives(sys));
 }
 
 /**
@@ -65,10 +65,10 @@ export function usbDriveList(sys: Sys, root: string): DriveList {
  * drive is probed once while it stays plugged in; one that cannot be read yet (its partitions'
  * device nodes are still being made) is left out and probed again at the next read.
  */
-export function backupDriveList(sys: Sys, root: string): DriveList {
+export function backupDriveList(sys: Sys): DriveList {
   const probed = new Map<string, boolean>();
   return polled(sys, async () => {
-    const drives = usbDrives(sys, root);
+    const drives = usbDrives(sys);
     const present = new Set(drives.map(identity));
     // A drive pulled out may come back reformatted.
     for (const id of probed.keys()) if (!present.has(id)) probed.delete(id);

@@ -5,7 +5,6 @@
 // LUKS, and there still protected by its own passphrase.
 import { SysError, type Sys } from "../host/sys.ts";
 import { runTool } from "../platform/tool.ts";
-import { resolvePath } from "../paths.ts";
 import { describeError } from "../errors.ts";
 import { backupDriveLayout, PartitionError, readDosTable, type PartitionSpan, type PrivatePercent } from "./partition.ts";
 
@@ -31,8 +30,8 @@ const PUBLIC_MOUNT = "/tmp/backup-public";
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
 /** Whole USB disks with a medium in them: the kernel's sd* devices whose sysfs path runs through usb. */
-export function usbDrives(sys: Sys, root: string): UsbDrive[] {
-  const dir = resolvePath(root, "/sys/block");
+export function usbDrives(sys: Sys): UsbDrive[] {
+  const dir = "/sys/block";
   if (!sys.stat(dir)) return [];
   const drives: UsbDrive[] = [];
   for (const name of sys.readdir(dir).sort()) {
@@ -83,7 +82,7 @@ async function withMounted<T>(sys: Sys, device: string, target: string, fstype: 
   try {
     return await use(target);
   } finally {
-    await run(sys, ["umount", target], `unmounting ${device}`);
+    await run(sys, ["umount", sys.hostPath(target)], `unmounting ${device}`);
   }
 }
 

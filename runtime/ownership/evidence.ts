@@ -8,7 +8,6 @@ import { TpmError, type Tpm } from "../../tpm/index.ts";
 import { ROM_KEYRINGS } from "../boot/integrity/keyring.ts";
 import { TOTP_SECRET } from "../attest/constants.ts";
 import { describeError } from "../errors.ts";
-import { resolvePath } from "../paths.ts";
 
 export type TpmEvidence =
   | { readable: true; counters: number[]; sealedSecret: boolean }
@@ -41,12 +40,12 @@ async function readTpmEvidence(tpm: Tpm | null, tpmError?: string): Promise<TpmE
 }
 
 /** The keyring file cbfs-init installed from the firmware, or null; a file read, no TPM command. */
-export function romKeyring(sys: Sys, root: string): string | null {
-  return ROM_KEYRINGS.find((k) => sys.stat(resolvePath(root, k))) ?? null;
+export function romKeyring(sys: Sys): string | null {
+  return ROM_KEYRINGS.find((k) => sys.stat(k)) ?? null;
 }
 
-export async function readOwnerEvidence(sys: Sys, root: string, tpm: Tpm | null, tpmError?: string): Promise<OwnerEvidence> {
-  return { keyring: romKeyring(sys, root), tpm: await readTpmEvidence(tpm, tpmError) };
+export async function readOwnerEvidence(sys: Sys, tpm: Tpm | null, tpmError?: string): Promise<OwnerEvidence> {
+  return { keyring: romKeyring(sys), tpm: await readTpmEvidence(tpm, tpmError) };
 }
 
 export function verdict(evidence: OwnerEvidence): Verdict {

@@ -11,7 +11,6 @@ import type { Tpm } from "../../tpm/index.ts";
 import { fromHex } from "../../lib/bytes.ts";
 import { isSignedListName, SIGNATURE_FILE, STAGING_DIR } from "../boot/index.ts";
 import { ROM_KEYRINGS } from "../boot/integrity/keyring.ts";
-import { resolvePath } from "../paths.ts";
 import type { FlashDevice } from "../flash/device.ts";
 import { userFiles, withUserFiles } from "../flash/user-files.ts";
 import { futureUserFilesPcr, userFilesPcr } from "../measure/user-files.ts";
@@ -22,10 +21,9 @@ import type { PrivatePercent } from "./partition.ts";
 /** Where the new secret key's protected copy goes: a drive formatted as the backup, or a file. */
 export type KeyBackup = { kind: "drive"; drive: UsbDrive; share: PrivatePercent } | { kind: "file"; path: string };
 
-/** The machine the steps act on: its files (under `root` in tests), whether it is the firmware, its board config. */
+/** The machine the steps act on: its files, whether it is the firmware, its board config. */
 export interface Machine {
   sys: Sys;
-  root: string;
   firmware: boolean;
   config: Config;
 }
@@ -46,22 +44,20 @@ function removeTree(sys: Sys, path: string): void {
 }
 
 /** The new keyring where the firmware reads it this boot, replacing every older one. */
-export function installKeyring(sys: Sys, root: string, publicKey: Uint8Array): void {
-  const dir = resolvePath(root, "/.gnupg");
+export function installKeyring(sys: Sys, publicKey: Uint8Array): void {
+  const dir = "/.gnupg";
   if (!sys.stat(dir)) sys.mkdir(dir, 0o700);
   // Older keyrings would be read first and still trust the previous owner.
-  for (const old of ROM_KEYRINGS) if (old !== KEYRING && sys.stat(resolvePath(root, old))) sys.remove(resolvePath(root, old));
-  const path = resolvePath(root, KEYRING);
-  sys.writeFile(`${path}.tmp`, publicKey, 0o644);
-  sys.rename(`${path}.tmp`, path);
+  for (const old of ROM_KEYRINGS) if (old !== KEYRING && sys.stat(old)) sys.remove(old);
+  sys.writeFile(`${KEYRING}.tmp`, publicKey, 0o644);
+  sys.rename(`${KEYRING}.tmp`, KEYRING);
 }
 
 /** Why the key copy cannot go to `path` (a sentence), or null when it can. */
-export function keyCopyProblem(sys: Sys, root: string, path: string): string | null {
+export function keyCopyProblem(sys: Sys, path: string): string | null {
   if (!path.startsWith("/") || path.endsWith("/")) return "Give the full path of a file, such as /media/privkey.sec.";
-  const full = resolvePath(root, path);
-  if (sys.stat(full.slice(0, full.lastIndexOf("/")) || "/")?.kind !== "dir") return `${path.slice(0, path.lastIndexOf("/")) || "/"} is not a directory; mount the USB drive there first.`;
-  if (sys.stat(full)) return `${path} already exists; choose another name so no key is overwritten.`;
+  if (sys.stat(path.slice(0, path.lastIndexOf("/")) || "/")?.kind !== "dir") return `${path.slice(0, path.lastIndexOf("/")) || "/"} is not a directory; mount the USB drive there first.`;
+  if (sys.stat(path)) return `${path} already exists; choose another name so no key is overwritten.`;
   return null;
 }
 
@@ -70,7 +66,7 @@ const CONFIG_USER = "/etc/config.user";
 
 /** The device /boot is mounted from, which Heads' reset keeps as CONFIG_BOOT_DEV. */
 function bootDevice(m: Machine): string | null {
-  const mounts = resolvePath(m.root, "/proc/mounts");
+  const mounts = "/proc/mounts";
   if (!m.firmware || !m.sys.stat(mounts)) return null;
   const line = m.sys.readText(mounts).split("\n").find((l) => l.split(" ")[1] === "/boot");
   return line?.split(" ")[0] ?? null;
@@ -98,14 +94,14 @@ export async function storeKeyringInRom(m: Machine, flash: FlashDevice, tpm: Tpm
   const image = withUserFiles(current, [...kept, { path: KEYRING, data: key.binaryPublic }, { path: TRUSTDB, data: trustdb }, { path: CONFIG_USER, data: config }]);
   await flash.write(image);
   const pcr = userFilesPcr(m.config.CONFIG_PCR);
-  return new Map([[pcr, futureUserFilesPcr(readEventLog(m.sys, m.root).log, pcrHashOf(tpm.pcrSize), [...userFiles(image)], pcr)]]);
+  return new Map([[pcr, futureUserFilesPcr(readEventLog(m.sys).log, pcrHashOf(tpm.pcrSize), [...userFiles(image)], pcr)]]);
 }
 
 /** Writes the protected secret key where the owner chose; the drive is erased first. */
-export async function writeBackup(sys: Sys, root: string, backup: KeyBackup, key: NewKey, passphrase: string): Promise<void> {
+export async function writeBackup(sys: Sys, backup: KeyBackup, key: NewKey, passphrase: string): Promise<void> {
   const secretKey = await key.protectedSecret(passphrase);
   if (backup.kind === "file") {
-    sys.writeFile(resolvePath(root, backup.path), secretKey, 0o600);
+    sys.writeFile(backup.path, secretKey, 0o600);
     return;
   }
   const luksPassphrase = new TextEncoder().encode(passphrase);

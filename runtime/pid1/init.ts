@@ -48,7 +48,7 @@ export function bootAsPid1(sys: Sys): Promise<never> {
     const ui = createConsoleUi(sys, { second: TTY1 });
     try {
       const openTpm = () => (tpm ? Promise.resolve(tpm) : Promise.reject(tpmFailure));
-      return await startFlows(sys, ui, { root: "/", firmware: true, shell: FIRMWARE_SHELL, openTpm });
+      return await startFlows(sys, ui, { firmware: true, shell: FIRMWARE_SHELL, openTpm });
     } catch (error) {
       ui.close();
       throw error;

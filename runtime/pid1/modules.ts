@@ -95,7 +95,7 @@ export async function loadMeasuredModules(sys: Sys, tpm: Tpm | null, names: stri
       }
       record.push(`${digest}  ${path}\n`);
     }
-    const loaded = await sys.exec(["insmod", path]);
+    const loaded = await sys.exec(["insmod", sys.hostPath(path)]);
     if (loaded.status === 0) result.loaded.push(name);
     else result.problems.push(`kernel module ${name} did not load (insmod exit ${loaded.status}): ${new TextDecoder().decode(loaded.stderr).trim()}`);
   }
@@ -106,7 +106,7 @@ export async function loadMeasuredModules(sys: Sys, tpm: Tpm | null, names: stri
 // SHA-1 has no native hash in the binary (TPM 1.2 boards only); busybox's is far faster than JS
 // on megabytes of modules. Its output is read strictly: one line per file, in order.
 async function sha1Files(sys: Sys, dir: string, names: string[]): Promise<Map<string, string>> {
-  const out = await runTool(sys, ["sha1sum", ...names.map((n) => `${dir}/${n}`)], "hashing the kernel modules", (m) => new ModuleHashError(m));
+  const out = await runTool(sys, ["sha1sum", ...names.map((n) => sys.hostPath(`${dir}/${n}`))], "hashing the kernel modules", (m) => new ModuleHashError(m));
   const lines = out.split("\n").filter((l) => l !== "");
   const digests = new Map<string, string>();
   lines.forEach((line, i) => {

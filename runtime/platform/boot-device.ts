@@ -30,16 +30,16 @@ function blockDevices(sys: Sys): string[] {
 }
 
 async function umount(sys: Sys, target: string): Promise<void> {
-  const result = await sys.exec(["umount", target]);
+  const result = await sys.exec(["umount", sys.hostPath(target)]);
   if (result.status !== 0) throw new BootDeviceError(`${target} could not be unmounted (${new TextDecoder().decode(result.stderr).trim()}); reboot before trying again`);
 }
 
 /**
  * Mounts /boot read-only if it is not yet, and returns its path. Off the firmware (a host
- * shell, a test) /boot under `root` is used as it is.
+ * shell, a test) /boot is used as it is.
  */
-export async function mountBoot(sys: Sys, config: Config, firmware: boolean, rootBoot: string): Promise<string> {
-  if (!firmware || mounted(sys, BOOT_MOUNT)) return firmware ? BOOT_MOUNT : rootBoot;
+export async function mountBoot(sys: Sys, config: Config, firmware: boolean): Promise<string> {
+  if (!firmware || mounted(sys, BOOT_MOUNT)) return BOOT_MOUNT;
   const configured = config.CONFIG_BOOT_DEV;
   const candidates = configured ? [configured] : blockDevices(sys);
   const tried: string[] = [];
@@ -75,7 +75,7 @@ export async function withWritableBoot<T>(sys: Sys, firmware: boolean, change: (
 }
 
 async function remount(sys: Sys, mode: "rw" | "ro"): Promise<void> {
-  const result = await sys.exec(["mount", "-o", `remount,${mode}`, BOOT_MOUNT]);
+  const result = await sys.exec(["mount", "-o", `remount,${mode}`, sys.hostPath(BOOT_MOUNT)]);
   if (result.status !== 0) {
     throw new BootDeviceError(`/boot could not be made ${mode === "rw" ? "writable" : "read-only"} (${new TextDecoder().decode(result.stderr).trim()}); check the disk and try again`);
   }

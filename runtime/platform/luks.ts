@@ -39,7 +39,7 @@ export async function luksInfo(sys: Sys, device: string): Promise<LuksInfo> {
 
 /** Copies the header (and key slots area) of `device` to `file`, which must not exist. */
 export async function luksHeaderBackup(sys: Sys, device: string, file: string): Promise<void> {
-  await runTool(sys, ["cryptsetup", "luksHeaderBackup", device, "--header-backup-file", file], `backing up the LUKS header of ${device}`, fail);
+  await runTool(sys, ["cryptsetup", "luksHeaderBackup", device, "--header-backup-file", sys.hostPath(file)], `backing up the LUKS header of ${device}`, fail);
 }
 
 /** Whether `passphrase` opens a key slot of `device` (nothing is mapped). */
@@ -59,7 +59,7 @@ export async function testPassphrase(sys: Sys, device: string, passphrase: Uint8
  * unlock in the OS initramfs.
  */
 export async function addKey(sys: Sys, device: string, passphrase: Uint8Array, keyFile: string, slot: number): Promise<void> {
-  const argv = ["cryptsetup", "luksAddKey", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", "--key-slot", String(slot), device, keyFile];
+  const argv = ["cryptsetup", "luksAddKey", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--key-file", "-", "--key-slot", String(slot), device, sys.hostPath(keyFile)];
   await runTool(sys, argv, `adding a key to slot ${slot} of ${device}`, fail, passphrase);
 }
 

@@ -2,13 +2,12 @@
 // DESIGN.md). It is emptied before the recovery shell and before kexec, so that neither a
 // shell user nor the next kernel finds a passphrase or a key there, not even in freed pages.
 import type { Sys } from "../host/sys.ts";
-import { resolvePath } from "../paths.ts";
 
 export const SECRET_DIR = "/tmp/secret";
 
-/** Overwrites in place and removes everything under `root`'s /tmp/secret, keeping the directory; returns how many entries went. */
-export function wipeSecretDir(sys: Sys, root = "/"): number {
-  return wipeTree(sys, resolvePath(root, SECRET_DIR));
+/** Overwrites in place and removes everything under /tmp/secret, keeping the directory; returns how many entries went. */
+export function wipeSecretDir(sys: Sys): number {
+  return wipeTree(sys, SECRET_DIR);
 }
 
 function wipeTree(sys: Sys, dir: string): number {

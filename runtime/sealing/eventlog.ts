@@ -2,7 +2,6 @@
 // the boot runtime touches it (Heads' `tpmr calcfuturepcr 4`: replay the log's PCR 4
 // events from zero; zero when there is no log or no such event).
 import type { Sys } from "../host/sys.ts";
-import { resolvePath } from "../paths.ts";
 import { parseEventLog, type EventLog } from "../../tpm/eventlog/parse.ts";
 import { replay } from "../../tpm/eventlog/replay.ts";
 import { TpmError } from "../../tpm/index.ts";
@@ -19,11 +18,11 @@ export interface LogSource {
   absent?: string;
 }
 
-export function readEventLog(sys: Sys, root = "/", path = EVENT_LOG_PATH): LogSource {
-  const full = resolvePath(root, path);
-  if (!sys.stat(full)) return { log: null, absent: `no event log at ${path}` };
+export function readEventLog(sys: Sys): LogSource {
+  const path = EVENT_LOG_PATH;
+  if (!sys.stat(path)) return { log: null, absent: `no event log at ${path}` };
   try {
-    return { log: parseEventLog(sys.readFile(full)) };
+    return { log: parseEventLog(sys.readFile(path)) };
   } catch (e) {
     // An unreadable log must not stop the boot: the seal then assumes nothing was measured into PCR 4.
     if (e instanceof TpmError || e instanceof Error) return { log: null, absent: `the event log at ${path} does not parse: ${e.message}` };

@@ -14,7 +14,6 @@ import { BOOT_PCR, PCR4_STRINGS, pcr4Reason } from "../measure/pcr4.ts";
 import { readRecord, recordMatchesSeal } from "./record.ts";
 import type { SealedSecret } from "./secret.ts";
 import { MODULE_PCR, MODULE_RECORD } from "../pid1/modules.ts";
-import { resolvePath } from "../paths.ts";
 
 export interface FailureExplanation {
   /** The bound PCRs known to differ from the values sealed to (empty when that cannot be told). */
@@ -28,13 +27,12 @@ export interface FailureExplanation {
 const MAX_EVENTS_SHOWN = 6;
 
 export interface ExplainOptions {
-  root?: string;
   log?: EventLog | null;
 }
 
 export async function explainUnsealFailure(tpm: Tpm, sys: Sys, secret: SealedSecret, options: ExplainOptions = {}): Promise<FailureExplanation> {
   const hash = pcrHashOf(tpm.pcrSize);
-  const source = options.log !== undefined ? { log: options.log, absent: options.log ? undefined : "no event log was given" } : readEventLog(sys, options.root);
+  const source = options.log !== undefined ? { log: options.log, absent: options.log ? undefined : "no event log was given" } : readEventLog(sys);
   const log = source.log;
   const live = await tpm.pcrRead([...secret.pcrs]);
   const clean4 = futurePcr4(log, hash);
@@ -58,7 +56,7 @@ export async function explainUnsealFailure(tpm: Tpm, sys: Sys, secret: SealedSec
     lines.push(`PCR ${p} changed since the secret was sealed (${PCR_ROLE[p] ?? "see the event log"}).`);
     if (p === BOOT_PCR) lines.push(pcr4Sentence(clean4, live.get(p)!, hash));
     // The boot runtime, not the firmware, extends PCR 5, so its own record names the modules, not the event log.
-    else if (p === MODULE_PCR) lines.push(moduleLines(sys, options.root));
+    else if (p === MODULE_PCR) lines.push(moduleLines(sys));
     // PCR 6 holds what the boot runtime measured from the disks; the role sentence says all the log could.
     else if (p !== LUKS_HEADER_PCR) lines.push(...logLines(log, p, live.get(p)!, hash, source.absent));
   }
@@ -78,9 +76,8 @@ export async function explainUnsealFailure(tpm: Tpm, sys: Sys, secret: SealedSec
   return { pcrs: changed.sort((a, b) => a - b), explanation: lines, recorded: trusted };
 }
 
-function moduleLines(sys: Sys, root = "/"): string {
-  const file = resolvePath(root, MODULE_RECORD);
-  const text = sys.stat(file) ? sys.readText(file) : "";
+function moduleLines(sys: Sys): string {
+  const text = sys.stat(MODULE_RECORD) ? sys.readText(MODULE_RECORD) : "";
   const modules = text.split("\n").map((l) => l.split(/\s+/).slice(1).join(" ")).filter((m) => m !== "");
   return modules.length > 0 ? `Kernel modules measured in this boot, in order: ${modules.join(", ")}.` : `No kernel module was measured in this boot (${MODULE_RECORD} is empty or missing).`;
 }

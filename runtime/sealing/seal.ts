@@ -32,8 +32,6 @@ export interface SealOptions {
   ownerPassphrase?: Secret;
   /** The firmware event log, for PCR 4's clean value; read from the Sys when omitted. */
   log?: EventLog | null;
-  /** --root for fixture trees. */
-  root?: string;
   /** PCR values to seal to instead of the current ones: what a PCR will hold at the next boot (PCR 7 after the ROM's user files changed). */
   nextBoot?: ReadonlyMap<number, Uint8Array>;
 }
@@ -55,7 +53,7 @@ export interface ResealResult extends SealedValues {
 
 /** The bound PCRs as they are now, PCR 4 as the firmware leaves it, and the predicted ones. */
 export async function sealValues(tpm: Tpm, sys: Sys, secret: SealedSecret, options: SealOptions = {}): Promise<PcrRecord> {
-  const log = options.log !== undefined ? options.log : readEventLog(sys, options.root).log;
+  const log = options.log !== undefined ? options.log : readEventLog(sys).log;
   const values = await tpm.pcrRead(secret.pcrs.filter((p) => p !== BOOT_PCR));
   if (secret.pcrs.includes(BOOT_PCR)) values.set(BOOT_PCR, futurePcr4(log, pcrHashOf(tpm.pcrSize)));
   for (const [pcr, value] of options.nextBoot ?? []) if (values.has(pcr)) values.set(pcr, value);

@@ -24,7 +24,6 @@ export interface UnsealFailure {
 }
 
 export interface UnsealSecretOptions {
-  root?: string;
   log?: EventLog | null;
 }
 
@@ -50,7 +49,7 @@ export async function unsealSecret(tpm: Tpm, sys: Sys, secret: SealedSecret, opt
     const kind = mainError instanceof TpmPolicyError ? "passphrase" : "error";
     return { failure: { kind, pcrs: [], explanation: [`The TPM did not unseal the secret: ${mainError.message}`] } };
   }
-  const why = await explainUnsealFailure(tpm, sys, secret, { root: options.root, log: options.log });
+  const why = await explainUnsealFailure(tpm, sys, secret, { log: options.log });
   return { failure: { kind: "pcr", pcrs: why.pcrs, explanation: why.explanation } };
 }
 

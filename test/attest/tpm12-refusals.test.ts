@@ -12,6 +12,7 @@ import { TPM_PHYSICAL_PRESENCE_CMD_ENABLE, TPM_PHYSICAL_PRESENCE_PRESENT } from 
 import { sealNewTotpSecret } from "../../runtime/attest/seal.ts";
 import { Board, OWNER, STOCK } from "./support/board.ts";
 import { BOARD_CONFIG, entries, headerAt, MAIN, run, sys } from "./support/flows.ts";
+import { rootedSys } from "../../runtime/host/rooted.ts";
 
 let board: Board;
 
@@ -29,7 +30,7 @@ const TPM_ORD_PHYSICAL_DISABLE = 0x70;
 const NEW_OWNER = "new owner";
 
 test("disabled: the failure menu says to enable it or reset it; Reset the TPM enables it and a new secret's code shows", async () => {
-  await board.with((tpm) => sealNewTotpSecret(tpm, sys, { ownerPassphrase: OWNER, root: board.root }));
+  await board.with((tpm) => sealNewTotpSecret(tpm, rootedSys(sys, board.root), { ownerPassphrase: OWNER }));
   await board.boot(STOCK);
   await board.with(async (tpm) => {
     const cmd = (tpm as Tpm12Backend).cmd;

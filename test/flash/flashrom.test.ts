@@ -11,6 +11,7 @@ import { createNodeSys } from "../../runtime/host/node/sys.ts";
 import { FlashError, flashDevice, type FlashDevice } from "../../runtime/flash/device.ts";
 import { userFiles, withUserFiles } from "../../runtime/flash/user-files.ts";
 import { Workdir, pseudoRandom } from "./cbfstool.ts";
+import { rootedSys } from "../../runtime/host/rooted.ts";
 
 ensureTools(["flashrom"]);
 const FLASHROM = toolPath("flashrom");
@@ -37,7 +38,7 @@ function setup(content: Uint8Array): { root: string; chip: string } {
 const variableChip = (chip: string, size: number) => `${FLASHROM} -p dummy:emulate=VARIABLE_SIZE,size=${size},image=${chip}`;
 
 function device(root: string, options: string, extra: Record<string, string> = {}): FlashDevice {
-  const found = flashDevice(sys, { CONFIG_FLASH_OPTIONS: options, ...extra }, root);
+  const found = flashDevice(rootedSys(sys, root), { CONFIG_FLASH_OPTIONS: options, ...extra });
   assert.ok(found, "CONFIG_FLASH_OPTIONS alone gives a flash device");
   return found;
 }
@@ -163,21 +164,21 @@ test("CONFIG_FLASH_OPTIONS with anything a shell would interpret is refused", ()
     ["flashrom -p ~/x", "~"],
   ]) {
     assert.throws(
-      () => flashDevice(sys, { CONFIG_FLASH_OPTIONS: value }, root),
+      () => flashDevice(rootedSys(sys, root), { CONFIG_FLASH_OPTIONS: value }),
       (e: unknown) => e instanceof FlashError && e.message.includes(`contains "${odd}"`) && /without a shell/.test(e.message),
       value,
     );
   }
   for (const value of ["flashrom -p internal -w /tmp/x.rom", "flashrom -n -p internal", "flashrom --noverify -p internal"]) {
-    assert.throws(() => flashDevice(sys, { CONFIG_FLASH_OPTIONS: value }, root), /bootward adds -r or -w itself/, value);
+    assert.throws(() => flashDevice(rootedSys(sys, root), { CONFIG_FLASH_OPTIONS: value }), /bootward adds -r or -w itself/, value);
   }
-  assert.throws(() => flashDevice(sys, { CONFIG_FLASH_OPTIONS: "-p internal" }, root), /must start with the flasher program/);
+  assert.throws(() => flashDevice(rootedSys(sys, root), { CONFIG_FLASH_OPTIONS: "-p internal" }), /must start with the flasher program/);
   // Heads' own values are plain words and are taken as they are.
   for (const value of ["flashrom -p internal", "flashprog --progress --programmer internal --ifd --image bios", "flashrom -p internal:laptop=force_I_want_a_brick,boardmismatch=force"]) {
-    assert.equal(flashDevice(sys, { CONFIG_FLASH_OPTIONS: `  ${value}\t` }, root)?.name, value);
+    assert.equal(flashDevice(rootedSys(sys, root), { CONFIG_FLASH_OPTIONS: `  ${value}\t` })?.name, value);
   }
-  assert.equal(flashDevice(sys, { CONFIG_FLASH_OPTIONS: " \t " }, root), null);
-  assert.equal(flashDevice(sys, {}, root), null);
+  assert.equal(flashDevice(rootedSys(sys, root), { CONFIG_FLASH_OPTIONS: " \t " }), null);
+  assert.equal(flashDevice(rootedSys(sys, root), {}), null);
 });
 
 test("CONFIG_BOOTWARD_FLASH wins over CONFIG_FLASH_OPTIONS", async () => {
@@ -185,7 +186,7 @@ test("CONFIG_BOOTWARD_FLASH wins over CONFIG_FLASH_OPTIONS", async () => {
   const { root } = setup(new Uint8Array(0));
   writeFileSync(join(root, "rom.bin"), content);
   // Were flashrom run with this programmer, the read would fail.
-  const flash = flashDevice(sys, { CONFIG_BOOTWARD_FLASH: "/rom.bin", CONFIG_FLASH_OPTIONS: `${FLASHROM} -p nosuch` }, root);
+  const flash = flashDevice(rootedSys(sys, root), { CONFIG_BOOTWARD_FLASH: "/rom.bin", CONFIG_FLASH_OPTIONS: `${FLASHROM} -p nosuch` });
   assert.equal(flash?.name, "/rom.bin");
   assert.deepEqual(await flash.read(), content);
 });

@@ -20,6 +20,7 @@ import { extendPcr4 } from "../../runtime/measure/pcr4.ts";
 import { totpCode } from "../../runtime/attest/otp.ts";
 import { base32Encode } from "../../runtime/attest/base32.ts";
 import { toHex } from "../../lib/bytes.ts";
+import { rootedSys } from "../../runtime/host/rooted.ts";
 
 const sys = createNodeSys();
 
@@ -55,9 +56,9 @@ for (const version of ["2.0", "1.2"] as const) {
     });
     after(async () => board.stop());
 
-    const unseal = (secret = TOTP_SECRET) => board.with((tpm) => unsealSecret(tpm, sys, secret, { root: board.root }));
+    const unseal = (secret = TOTP_SECRET) => board.with((tpm) => unsealSecret(tpm, rootedSys(sys, board.root), secret));
     const reseal = (onStep?: (s: ResealStep) => void) =>
-      board.with((tpm) => sealNewTotpSecret(tpm, sys, { ownerPassphrase: OWNER, boardName: "qemu-tpm", root: board.root, onStep }));
+      board.with((tpm) => sealNewTotpSecret(tpm, rootedSys(sys, board.root), { ownerPassphrase: OWNER, boardName: "qemu-tpm", onStep }));
 
     test("nothing sealed yet → absent", async () => {
       assert.equal(refused(await unseal()).kind, "absent");
@@ -89,7 +90,7 @@ for (const version of ["2.0", "1.2"] as const) {
       const { tpm, rec } = await board.open();
       try {
         rec.reset();
-        ok(await unsealSecret(tpm, sys, TOTP_SECRET, { root: board.root }));
+        ok(await unsealSecret(tpm, rootedSys(sys, board.root), TOTP_SECRET));
         const names = rec.names();
         assert.ok(!names.some((n) => /CreatePrimary|LoadKey|TPM_Seal/.test(n)), names.join(", "));
         assert.ok(names.length <= 5, `unseal took ${names.join(", ")}`);
@@ -153,7 +154,7 @@ for (const version of ["2.0", "1.2"] as const) {
     test("a secret with a passphrase: the right one unseals; a wrong one and a moved PCR are each refused as such", async () => {
       await board.boot(STOCK);
       const bytes = new Uint8Array(32).fill(0x5a);
-      const r = await board.with((tpm) => resealSecret(tpm, sys, WITH_PASSPHRASE, bytes, { ownerPassphrase: OWNER, root: board.root }));
+      const r = await board.with((tpm) => resealSecret(tpm, rootedSys(sys, board.root), WITH_PASSPHRASE, bytes, { ownerPassphrase: OWNER }));
       assert.equal(r.proof, "unsealed");
       await board.boot(STOCK);
       assert.deepEqual(ok(await unseal(WITH_PASSPHRASE)).secret, bytes);
@@ -174,8 +175,8 @@ for (const version of ["2.0", "1.2"] as const) {
         const cut = new Error("power cut");
         await assert.rejects(
           board.with((tpm) =>
-            sealNewTotpSecret(tpm, { ...sys, randomBytes: (n: number) => (fresh = sys.randomBytes(n)).slice() }, {
-              ownerPassphrase: OWNER, root: board.root,
+            sealNewTotpSecret(tpm, { ...rootedSys(sys, board.root), randomBytes: (n: number) => (fresh = sys.randomBytes(n)).slice() }, {
+              ownerPassphrase: OWNER,
               onStep: (s) => { if (s === step) throw cut; },
             })),
           (e) => e === cut,

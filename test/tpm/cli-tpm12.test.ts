@@ -11,6 +11,7 @@ import { startSwtpmPty, type SwtpmPty } from "../support/swtpm.ts";
 import { createNodeSys } from "../../runtime/host/node/sys.ts";
 import { tpmCommand } from "../../runtime/cli/tpm.ts";
 import { UsageError } from "../../runtime/cli/context.ts";
+import { rootedSys } from "../../runtime/host/rooted.ts";
 
 let pty: SwtpmPty;
 let root: string;
@@ -20,7 +21,7 @@ function cli(...args: string[]): Promise<{ status: number; out: string[]; err: s
   return pty.ready().then(async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const status = await tpmCommand(args, { sys, options: { root, tpm: pty.device, json: false }, out: (l) => out.push(l), err: (l) => err.push(l) });
+    const status = await tpmCommand(args, { sys: rootedSys(sys, root), options: { tpm: pty.device, json: false }, out: (l) => out.push(l), err: (l) => err.push(l) });
     return { status, out, err };
   });
 }

@@ -11,6 +11,7 @@ import { createNodeSys } from "../../runtime/host/node/sys.ts";
 import { tpmCommand } from "../../runtime/cli/tpm.ts";
 import { UsageError } from "../../runtime/cli/context.ts";
 import { FIRMWARE_EVENTS, buildAgileLog } from "./eventlog-builder.ts";
+import { rootedSys } from "../../runtime/host/rooted.ts";
 
 let pty: SwtpmPty;
 let root: string;
@@ -20,7 +21,7 @@ async function cli(...args: string[]): Promise<{ status: number; out: string[]; 
   await pty.ready();
   const out: string[] = [];
   const err: string[] = [];
-  const status = await tpmCommand(args, { sys, options: { root, tpm: pty.device, json: false }, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const status = await tpmCommand(args, { sys: rootedSys(sys, root), options: { tpm: pty.device, json: false }, out: (l) => out.push(l), err: (l) => err.push(l) });
   return { status, out, err };
 }
 
@@ -129,13 +130,13 @@ test("tpm eventlog lists events; --replay reports mismatches with exit 1", async
 
 test("usage errors are UsageError (exit 2) and need no TPM", async () => {
   for (const args of [[], ["frob"], ["extend", "99", "--string", "x"], ["extend", "1"], ["seal", "4d47", "--random", "20"], ["unseal", "zz", "--pcrs", "0"], ["counter"], ["reset"], ["pcrread", "--bogus"]]) {
-    await assert.rejects(tpmCommand(args, { sys, options: { root, tpm: "/nonexistent", json: false }, out: () => {}, err: () => {} }), UsageError, args.join(" "));
+    await assert.rejects(tpmCommand(args, { sys: rootedSys(sys, root), options: { tpm: "/nonexistent", json: false }, out: () => {}, err: () => {} }), UsageError, args.join(" "));
   }
 });
 
 test("a missing device is a failure (exit 1) that names the path", async () => {
   const err: string[] = [];
-  const status = await tpmCommand(["info"], { sys, options: { root, tpm: "/nonexistent/tpm0", json: false }, out: () => {}, err: (l) => err.push(l) });
+  const status = await tpmCommand(["info"], { sys: rootedSys(sys, root), options: { tpm: "/nonexistent/tpm0", json: false }, out: () => {}, err: (l) => err.push(l) });
   assert.equal(status, 1);
   assert.match(err.join("\n"), /\/nonexistent\/tpm0/);
 });

@@ -8,6 +8,7 @@ import { after, test } from "node:test";
 import { createNodeSys } from "../../runtime/host/node/sys.ts";
 import type { Sys } from "../../runtime/host/sys.ts";
 import { SECRET_DIR, wipeSecretDir } from "../../runtime/platform/secrets.ts";
+import { rootedSys } from "../../runtime/host/rooted.ts";
 
 const sys = createNodeSys();
 const roots: string[] = [];
@@ -30,7 +31,7 @@ function rootWithSecrets(): { root: string; secret: string; witness: string } {
 
 test("wipeSecretDir zeroes each file in place, removes it and its directories, and keeps /tmp/secret", () => {
   const { root, secret, witness } = rootWithSecrets();
-  assert.equal(wipeSecretDir(sys, root), 3);
+  assert.equal(wipeSecretDir(rootedSys(sys, root)), 3);
   assert.deepEqual(sys.readdir(secret), []);
   const left = readFileSync(witness);
   assert.equal(left.length, "JBSWY3DPEHPK3PXP-raw-secret".length, "the inode was truncated instead of overwritten");
@@ -42,10 +43,10 @@ test("a link in /tmp/secret is removed, its target outside is not touched; a mis
   const outside = join(root, "outside.txt");
   writeFileSync(outside, "not a secret");
   symlinkSync(outside, join(secret, "link"));
-  assert.equal(wipeSecretDir(sys, root), 4);
+  assert.equal(wipeSecretDir(rootedSys(sys, root)), 4);
   assert.equal(readFileSync(outside, "utf8"), "not a secret");
   rmSync(secret, { recursive: true });
-  assert.equal(wipeSecretDir(sys, root), 0);
+  assert.equal(wipeSecretDir(rootedSys(sys, root)), 0);
 });
 
 test("the wipe never goes through a truncating write, and a failure is not swallowed", () => {
@@ -60,7 +61,7 @@ test("the wipe never goes through a truncating write, and a failure is not swall
       sys.wipeFile(path);
     },
   };
-  assert.throws(() => wipeSecretDir(recording, root), /EIO/);
+  assert.throws(() => wipeSecretDir(rootedSys(recording, root)), /EIO/);
   // Directory entries go in sorted order: "nested" first, so the failure stops the wipe there.
   assert.deepEqual(calls, ["/tmp/secret/nested/gpg_pin"]);
 });

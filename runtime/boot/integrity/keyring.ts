@@ -2,7 +2,6 @@
 // cbfs-init extracts to /.gnupg/ before anything else runs.
 import type { PublicKey } from "openpgp";
 import type { Sys } from "../../host/sys.ts";
-import { resolvePath } from "../../paths.ts";
 
 export const ROM_KEYRINGS = ["/.gnupg/pubring.kbx", "/.gnupg/pubring.gpg", "/.gnupg/pubring.asc"] as const;
 
@@ -13,11 +12,10 @@ export class KeyringMissingError extends Error {
   }
 }
 
-/** The first keyring present, read; `override` (a path under root) replaces the ROM locations. */
-export async function readRomKeyring(sys: Sys, root: string, override?: string): Promise<PublicKey[]> {
+/** The first keyring present, read; `override` replaces the ROM locations. */
+export async function readRomKeyring(sys: Sys, override?: string): Promise<PublicKey[]> {
   const candidates = override ? [override] : [...ROM_KEYRINGS];
-  for (const c of candidates) {
-    const path = resolvePath(root, c);
+  for (const path of candidates) {
     if (sys.stat(path)) {
       // openpgp loads only when a keyring is really read.
       const { readKeyring } = await import("../../../gpg/verify.ts");

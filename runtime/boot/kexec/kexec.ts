@@ -187,7 +187,7 @@ async function stage(sys: Sys, p: KexecPlan): Promise<void> {
     const source = `${p.bootDir}/${f.resolved.slice(2)}`;
     // A FIFO put in its place would block the copy for ever; anything but a file is refused.
     if (sys.stat(source)?.kind !== "file") throw new KexecError(`/boot${f.resolved.slice(1)} is no longer a regular file; nothing was booted`);
-    const copied = await sys.exec(["cp", source, f.copy]);
+    const copied = await sys.exec(["cp", sys.hostPath(source), sys.hostPath(f.copy)]);
     if (copied.status !== 0) throw new KexecError(`/boot${f.resolved.slice(1)} could not be copied to ${p.stageDir} (${new TextDecoder().decode(copied.stderr).trim() || `status ${copied.status}`}); nothing was booted`);
   }
   const names = p.staged.map((f) => f.copy.slice(p.stageDir.length + 1));
@@ -217,6 +217,14 @@ async function withKey(p: KexecPlan, load: string[], insertKey: (verifiedInitrd:
     throw new KexecError(`the disk unlock key could not be added to the initrd (${describeError(error)}); nothing was booted`);
   }
   return load.map((a, i) => (i === at ? `--initrd=${keyed}` : a));
+}
+
+/** The load command as kexec must be given it: the plan names files as this Sys sees them (kernel, --initrd=, --module=). */
+function hostArgv(sys: Sys, load: readonly string[]): string[] {
+  return load.map((a) => {
+    const option = /^(--initrd=|--module=)?(\/.*)$/.exec(a);
+    return option ? `${option[1] ?? ""}${sys.hostPath(option[2]!)}` : a;
+  });
 }
 
 function clearStage(sys: Sys, dir: string): void {
@@ -257,7 +265,7 @@ export async function executePlan(sys: Sys, p: KexecPlan, tpm: Tpm | null, optio
         extended = true;
       }
     }
-    const loaded = await sys.exec(load);
+    const loaded = await sys.exec(hostArgv(sys, load));
     if (loaded.status !== 0) throw new KexecError(`kexec could not load ${p.entry.kernel} (status ${loaded.status}): ${new TextDecoder().decode(loaded.stderr).trim()}`);
   } catch (error) {
     if (error instanceof KexecError && extended) throw new KexecError(error.message, true);

@@ -78,13 +78,13 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
     text: "This takes ownership of the machine for you: the TPM is cleared (every secret sealed in it is lost), a new signing key is made, /boot is signed with it and a new TOTP secret is sealed. Continue?",
   });
   if (!go) return "cancelled";
-  const answers = await askAnswers(prompt, ctx.sys.now(), { checkPath: (path) => keyCopyProblem(ctx.sys, ctx.root, path), drives: usbDriveList(ctx.sys, ctx.root) });
+  const answers = await askAnswers(prompt, ctx.sys.now(), { checkPath: (path) => keyCopyProblem(ctx.sys, path), drives: usbDriveList(ctx.sys) });
   if (!answers) return "cancelled";
   const bootDir = await openBoot(ctx);
   if (!bootDir) return "failed";
   let flash: FlashDevice | null;
   try {
-    flash = flashDevice(ctx.sys, ctx.config, ctx.root);
+    flash = flashDevice(ctx.sys, ctx.config);
   } catch (error) {
     if (!(error instanceof FlashError)) throw error;
     return fail("The ROM cannot be reached", error);
@@ -125,13 +125,13 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
       const where = answers.backup.kind === "file" ? answers.backup.path : driveLabel(answers.backup.drive);
       progress.update(null, `Writing the key backup to ${where}`);
       try {
-        await writeBackup(ctx.sys, ctx.root, answers.backup, key, answers.keyPassphrase);
+        await writeBackup(ctx.sys, answers.backup, key, answers.keyPassphrase);
       } catch (error) {
         if (!(error instanceof SysError || error instanceof BackupDriveError || error instanceof PartitionError || error instanceof SignerError)) throw error;
         return await fail(`The key backup could not be written to ${where}`, error);
       }
     }
-    installKeyring(ctx.sys, ctx.root, key.binaryPublic);
+    installKeyring(ctx.sys, key.binaryPublic);
     if (flash) {
       if (!(await mark("rom"))) return "failed";
       progress.update(null, `Writing the keyring to the ROM (${flash.name})`);
@@ -168,7 +168,7 @@ export async function oemResetWizard(ctx: FlowContext): Promise<OemResetOutcome>
   if (!(await mark("totp"))) return "failed";
   let sealed: Awaited<ReturnType<typeof sealNewTotpSecret>> | null = null;
   try {
-    sealed = await sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: answers.tpmOwner, boardName: boardName(ctx.config), root: ctx.root, ...(nextBoot ? { nextBoot } : {}) });
+    sealed = await sealNewTotpSecret(tpm, ctx.sys, { ownerPassphrase: answers.tpmOwner, boardName: boardName(ctx.config), ...(nextBoot ? { nextBoot } : {}) });
   } catch (error) {
     if (!(error instanceof TpmError)) throw error;
     await prompt.message({ title: TITLE, text: `The TOTP secret could not be sealed: ${describeError(error)}\n\nGenerate it later from Options, TPM/TOTP/HOTP Options.`, tone: "warning" });

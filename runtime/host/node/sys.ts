@@ -127,6 +127,7 @@ class NodeConsole implements Console {
 export function createNodeSys(): Sys {
   return {
     engine: "node",
+    hostPath: (path) => path,
     readFile: (path) => wrap(path, () => new Uint8Array(fs.readFileSync(path))),
     readText: (path) => wrap(path, () => fs.readFileSync(path, "utf8")),
     writeFile: (path, data, mode) => wrap(path, () => fs.writeFileSync(path, data, { mode: mode ?? 0o644 })),

@@ -303,6 +303,7 @@ export function createQuickJsSys(): Sys {
   const perf = (globalThis as { performance?: { now(): number } }).performance;
   const sys: Sys = {
     engine: "quickjs",
+    hostPath: (path) => path,
 
     readFile(path) {
       const fd = check(`open ${path}`, path, os.open(path, os.O_RDONLY));

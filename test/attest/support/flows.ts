@@ -8,6 +8,7 @@ import { runBootFlow, startFlows } from "../../../runtime/flows/boot.ts";
 import { ScriptedPrompt, type ScriptedAnswer, type TranscriptEntry } from "../../../ui/scripted-prompt.ts";
 import type { Status } from "../../../ui/prompt.ts";
 import type { Board } from "./board.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 // A fixed instant for the codes, taken near the real clock: /boot is signed at the real time
 // and verified at this one, and a signature more than a week ahead of the clock is refused.
@@ -19,8 +20,7 @@ export const BOARD_CONFIG = 'export CONFIG_BOARD_NAME="Test Board"\nexport CONFI
 /** One power-on to power-off of the flows, answering with `answers` (all of them must be asked). */
 export async function run(board: Board, answers: ScriptedAnswer[]): Promise<ScriptedPrompt> {
   const prompt = new ScriptedPrompt(answers);
-  const ctx = await startFlows(sys, plainUi(prompt), {
-    root: board.root,
+  const ctx = await startFlows(rootedSys(sys, board.root), plainUi(prompt), {
     firmware: false,
     shell: ["true"],
     openTpm: () => openTpm(board.sw.transport(), { random: (n) => sys.randomBytes(n) }),

@@ -13,6 +13,7 @@ import { programDongle, verifyWithDongle } from "../../../runtime/attest/hotp.ts
 import { HotpCounterError, readHotpCounter } from "../../../runtime/attest/hotp/counter-file.ts";
 import { hotpCode } from "../../../runtime/attest/otp.ts";
 import { runCli } from "../../../runtime/cli/index.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const sys = createNodeSys();
 const sim = resolve("test/attest/support/hotp-sim.ts");
@@ -35,26 +36,26 @@ test("program the dongle, then boots: Success while codes advance; replayed or w
     writeFileSync(state, JSON.stringify(freshSimState()));
     assert.equal((await dongle.check("123456")).result, "HOTP slot not configured");
     const secret = new Uint8Array(20).map((_, i) => i * 7 + 1);
-    assert.equal((await programDongle(secret, dongle, new TextEncoder().encode("wrong"), sys, root)).result, "Wrong PIN");
-    assert.equal((await programDongle(secret, dongle, new TextEncoder().encode("12345678"), sys, root)).result, "Success");
+    assert.equal((await programDongle(secret, dongle, new TextEncoder().encode("wrong"), rootedSys(sys, root))).result, "Wrong PIN");
+    assert.equal((await programDongle(secret, dongle, new TextEncoder().encode("12345678"), rootedSys(sys, root))).result, "Success");
     assert.equal(readFileSync(join(root, "boot/kexec_hotp_counter"), "utf8"), "2\n");
     assert.equal(readFileSync(join(root, "boot/kexec_hotp_key"), "utf8"), "Simulated dongle\n");
     for (const n of [2, 3]) {
-      const r = await verifyWithDongle(secret, dongle, sys, root);
+      const r = await verifyWithDongle(secret, dongle, rootedSys(sys, root));
       assert.deepEqual([r.result, r.counter], ["Success", n]);
     }
-    assert.equal(readHotpCounter(sys, root), 4);
+    assert.equal(readHotpCounter(rootedSys(sys, root)), 4);
     // a code already used (counter 3) is refused: the dongle only looks ahead
     assert.equal((await dongle.check(hotpCode(secret, 3))).result, "Invalid code");
     // another secret gives codes the dongle refuses
     const other = secret.slice();
     other[0]! ^= 1;
-    assert.equal((await verifyWithDongle(other, dongle, sys, root)).result, "Invalid code");
+    assert.equal((await verifyWithDongle(other, dongle, rootedSys(sys, root))).result, "Invalid code");
     // a counter file ahead of the dongle by up to 9 is accepted (the dongle resyncs); further ahead is not
     writeFileSync(join(root, "boot/kexec_hotp_counter"), "12\n");
-    assert.equal((await verifyWithDongle(secret, dongle, sys, root)).result, "Success");
+    assert.equal((await verifyWithDongle(secret, dongle, rootedSys(sys, root))).result, "Success");
     writeFileSync(join(root, "boot/kexec_hotp_counter"), "40\n");
-    assert.equal((await verifyWithDongle(secret, dongle, sys, root)).result, "Invalid code");
+    assert.equal((await verifyWithDongle(secret, dongle, rootedSys(sys, root))).result, "Invalid code");
     assert.equal((await dongle.check("12ab56")).result, "Invalid code");
   } finally {
     done();
@@ -64,10 +65,10 @@ test("program the dongle, then boots: Success while codes advance; replayed or w
 test("the counter file: missing or garbage is a clear error", () => {
   const root = mkdtempSync(join(tmpdir(), "bootward-hotp-"));
   try {
-    assert.throws(() => readHotpCounter(sys, root), HotpCounterError);
+    assert.throws(() => readHotpCounter(rootedSys(sys, root)), HotpCounterError);
     mkdirSync(join(root, "boot"));
     writeFileSync(join(root, "boot/kexec_hotp_counter"), "two\n");
-    assert.throws(() => readHotpCounter(sys, root), /does not hold a counter/);
+    assert.throws(() => readHotpCounter(rootedSys(sys, root)), /does not hold a counter/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@ import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { diskCommand } from "../../../runtime/cli/disk.ts";
 import { tpmCommand } from "../../../runtime/cli/tpm.ts";
 import { UsageError } from "../../../runtime/cli/context.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 let pty: SwtpmPty;
 let root: string;
@@ -30,7 +31,7 @@ async function runWith(opens: boolean, command: typeof diskCommand, ...args: str
   if (opens) await pty.ready();
   const out: string[] = [];
   const err: string[] = [];
-  const status = await command(args, { sys, options: { root, tpm: pty.device, json: false }, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const status = await command(args, { sys: rootedSys(sys, root), options: { tpm: pty.device, json: false }, out: (l) => out.push(l), err: (l) => err.push(l) });
   return { status, out: out.join("\n"), err: err.join("\n") };
 }
 

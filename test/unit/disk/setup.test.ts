@@ -19,6 +19,7 @@ import { unsealSecret } from "../../../runtime/sealing/unseal.ts";
 import { parseEventLog } from "../../../tpm/eventlog/parse.ts";
 import { DISK_PASSPHRASES, keyOpens, makeLuksImage } from "../../support/luks.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const sys = createNodeSys();
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -91,7 +92,7 @@ test("an occupied slot is asked about before any change; kept when not confirmed
   // PID 1's record of what it extended into PCR 5 names the module.
   mkdirSync(join(dir, "tmp"), { recursive: true });
   writeFileSync(join(dir, "tmp/measured-modules.txt"), `${"ab".repeat(32)}  /lib/modules/evil.ko\n`);
-  const moved = await withTpm((tpm) => unsealSecret(tpm, sys, diskKeySecret(enc(PASSPHRASE)), { log: null, root: dir }));
+  const moved = await withTpm((tpm) => unsealSecret(tpm, rootedSys(sys, dir), diskKeySecret(enc(PASSPHRASE)), { log: null }));
   assert.ok("failure" in moved && moved.failure.kind === "pcr" && moved.failure.pcrs.includes(5), JSON.stringify(moved));
   assert.match(moved.failure.explanation.join("\n"), /PCR 5 changed since the secret was sealed \(the kernel modules loaded differ\)\.\nKernel modules measured in this boot, in order: \/lib\/modules\/evil\.ko\./);
 

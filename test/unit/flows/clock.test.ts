@@ -12,7 +12,7 @@ const NOW = Date.UTC(2026, 1, 3, 4, 5, 6);
 
 function ctxWith(answers: ScriptedAnswer[], sys: Sys): { ctx: FlowContext; prompt: ScriptedPrompt } {
   const prompt = new ScriptedPrompt(answers);
-  return { prompt, ctx: { sys, ui: plainUi(prompt), root: "/", config: {}, tpm: null, firmware: false, shell: [] } };
+  return { prompt, ctx: { sys, ui: plainUi(prompt), config: {}, tpm: null, firmware: false, shell: [] } };
 }
 
 test("parseUtc: real dates only, read as UTC", () => {

@@ -27,6 +27,7 @@ import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
 import { makeLuksImage } from "../../support/luks.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 import { makeRoot } from "./fixture.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const sys = createNodeSys();
 const RECOVERY = "disk recovery passphrase";
@@ -90,7 +91,7 @@ async function defaultBoot(answers: ScriptedAnswer[], atPowerOn?: (tpm: Swtpm) =
   const tpm = await powerOn();
   await atPowerOn?.(tpm);
   const prompt = new ScriptedPrompt([{ menu: "d" }, ...answers, { menu: "p" }]);
-  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(tpm.transport(), { random: (n) => sys.randomBytes(n) }) });
+  const ctx = await startFlows(rootedSys(sys, root), plainUi(prompt), { firmware: false, openTpm: () => openTpm(tpm.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
     assert.equal(await mainMenu(ctx), "poweroff");
   } finally {

@@ -28,6 +28,7 @@ import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
 import { DISK_PASSPHRASES, keyOpens, makeLuksImage } from "../../support/luks.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 import { makeRoot } from "./fixture.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const base = createNodeSys();
 const { recovery: RECOVERY, key: PASSPHRASE, owner: OWNER, other: OTHER } = DISK_PASSPHRASES;
@@ -47,7 +48,7 @@ const sys: Sys = {
 
 async function flow(answers: ScriptedAnswer[], osInitrd: string | null = null) {
   const prompt = new ScriptedPrompt(answers);
-  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  const ctx = await startFlows(rootedSys(sys, root), plainUi(prompt), { firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
     return { prompt, result: await diskKeySetupFlow(ctx, osInitrd) };
   } finally {
@@ -90,10 +91,11 @@ test("a wrong recovery passphrase 3 times stops with a sentence; nothing is writ
 
 test("short and mismatched passphrases are asked again; no to the occupied slot keeps it; the signed lists verify, the overrides follow the OS initrd's crypttab, and the key opens both volumes", async () => {
   // As Debian 12 builds it: an uncompressed early cpio, then the zstd one with cryptroot/crypttab.
-  const osInitrd = join(dir, "initrd.img");
+  // The flow reads it as the firmware would, under the root: /initrd.img.
+  const osInitrd = "/initrd.img";
   const early = writeCpio([{ type: "file", path: "kernel/x86/microcode/GenuineIntel.bin", mode: 0o644, data: new Uint8Array(100) }]);
   const main = writeCpio([{ type: "file", path: "cryptroot/crypttab", mode: 0o644, data: new TextEncoder().encode("# root\nvda2_crypt UUID=0a1b2c3d-0000-4000-8000-00000000000a none luks,discard\n") }]);
-  writeFileSync(osInitrd, Buffer.concat([early, execFileSync("zstd", ["-q", "-c"], { input: main })]));
+  writeFileSync(join(root, osInitrd), Buffer.concat([early, execFileSync("zstd", ["-q", "-c"], { input: main })]));
   const { prompt, result } = await flow([
     { menu: "a" },
     { password: RECOVERY },

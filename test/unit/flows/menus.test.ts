@@ -14,6 +14,7 @@ import { runBootFlow, startFlows } from "../../../runtime/flows/boot.ts";
 import { guarded } from "../../../runtime/flows/error-screen.ts";
 import { mainMenu } from "../../../runtime/flows/main-menu.ts";
 import { makeRoot } from "./fixture.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const sys = createNodeSys();
 let sw: Swtpm;
@@ -53,8 +54,7 @@ async function boot(
   roots.push(root);
   const prompt = new ScriptedPrompt(answers);
   let pcrBefore = new Map<number, Uint8Array>();
-  const ctx = await startFlows(sys, plainUi(prompt), {
-    root,
+  const ctx = await startFlows(rootedSys(sys, root), plainUi(prompt), {
     firmware: false,
     attestation: opts.attestation,
     shell: opts.shell ?? ["sh", "-c", `echo ran > ${join(root, "shell-ran")}`],

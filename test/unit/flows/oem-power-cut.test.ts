@@ -28,6 +28,7 @@ import { makeBoot } from "../../boot/support.ts";
 import { makeRoot } from "./fixture.ts";
 import { secretsFound } from "../../support/secret-scan.ts";
 import { SECRET_BYTES } from "../../../runtime/attest/constants.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const CONFIG = 'export CONFIG_BOOTWARD_FLASH="/flash.rom"\n';
 const PASSPHRASE = "cut-power-pass";
@@ -108,7 +109,7 @@ async function powerOn(from: string): Promise<string> {
 
 async function run(root: string, answers: ScriptedAnswer[], use: Sys, body: (ctx: Awaited<ReturnType<typeof startFlows>>) => Promise<unknown>): Promise<ScriptedPrompt> {
   const prompt = new ScriptedPrompt(answers);
-  const ctx = await startFlows(use, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => use.randomBytes(n) }) });
+  const ctx = await startFlows(rootedSys(use, root), plainUi(prompt), { firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => use.randomBytes(n) }) });
   try {
     await body(ctx);
   } finally {
@@ -151,7 +152,7 @@ for (const step of STEPS) {
     const after = await run(third, [], sys, async (ctx) => {
       assert.equal(ctx.romProblem, undefined);
       await startupScreens(ctx, true);
-      const keys = await readRomKeyring(sys, third);
+      const keys = await readRomKeyring(rootedSys(sys, third));
       await verifyBoot(sys, { bootDir: join(third, "boot"), keys, tpm: ctx.tpm! });
     });
     assert.deepEqual(after.transcript.filter((e) => e.kind !== "status"), [], "nothing more is offered once the reset finished");

@@ -11,6 +11,7 @@ import { usbDriveList, type DriveList } from "../../../runtime/ownership/drive-l
 import { createNodeSys } from "../../../runtime/host/node/sys.ts";
 import { makeRoot, plugUsbDrive, unplugUsbDrive } from "./fixture.ts";
 import { manualTimers } from "./manual-timers.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const STICK: UsbDrive = { device: "/dev/sda", bytes: 8e9, description: "Acme Stick" };
 const OTHER: UsbDrive = { device: "/dev/sdb", bytes: 32e9, description: "Other Drive" };
@@ -111,7 +112,7 @@ test("a stick plugged in while the backup question shows is offered (d) without 
     { menu: "1" },
     { confirm: true },
   ]);
-  const answers = await askAnswers(prompt, 0, { checkPath: noPath, drives: usbDriveList(time.sys, root) });
+  const answers = await askAnswers(prompt, 0, { checkPath: noPath, drives: usbDriveList(rootedSys(time.sys, root)) });
   prompt.assertDone();
   const [question] = menus(prompt);
   assert.equal(keys(question!.items), "rfn", "no stick yet: the question says to plug one in");

@@ -22,6 +22,7 @@ import { totpCode } from "../../../runtime/attest/otp.ts";
 import { makeBoot } from "../../boot/support.ts";
 import { makeRoot, useRig } from "./fixture.ts";
 import { PENDING_FILE } from "../../../runtime/ownership/pending.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const sys = createNodeSys();
 const rig = useRig();
@@ -37,7 +38,7 @@ function blankRoot(config = ""): string {
 
 async function wizard(root: string, answers: ScriptedAnswer[]): Promise<{ prompt: ScriptedPrompt; outcome: OemResetOutcome }> {
   const prompt = new ScriptedPrompt(answers);
-  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  const ctx = await startFlows(rootedSys(sys, root), plainUi(prompt), { firmware: false, openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
     const outcome = await oemResetWizard(ctx);
     prompt.assertDone();
@@ -77,7 +78,7 @@ test("defaults: TPM owned with 12345678, /boot signed by the new key with a coun
   const qr = entries(prompt, "qr")[0];
   assert.ok(qr, "the QR code is shown in the same run");
   const base32 = /secret=([A-Z2-7]+)/.exec(qr.payload)![1]!;
-  const unsealed = await rig.sw.withTpm((tpm) => unsealTotp(tpm, sys, { root }));
+  const unsealed = await rig.sw.withTpm((tpm) => unsealTotp(tpm, rootedSys(sys, root)));
   assert.ok("secret" in unsealed, JSON.stringify(unsealed));
   const now = Date.now();
   const oath = execFileSync("oathtool", ["--totp", "-b", `--now=@${Math.floor(now / 1000)}`, base32], { encoding: "utf8" }).trim();
@@ -198,7 +199,7 @@ test("the secret key copy re-signs /boot after a kernel update, from Options, wi
   const prompt = new ScriptedPrompt([
     { menu: "o" }, { menu: "u" }, { confirm: true }, { menu: "k" }, { menu: "f" }, { input: "/media/privkey.sec" }, { password: "12345678" }, { menu: "r" }, { menu: "p" },
   ]);
-  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  const ctx = await startFlows(rootedSys(sys, root), plainUi(prompt), { firmware: false, openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
     assert.equal(await mainMenu(ctx), "poweroff");
   } finally {

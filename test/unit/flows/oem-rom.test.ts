@@ -23,6 +23,7 @@ import { verifyBoot } from "../../../runtime/boot/index.ts";
 import { Workdir } from "../../flash/cbfstool.ts";
 import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
 import { makeRoot } from "./fixture.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const sys = createNodeSys();
 const CONFIG = 'export CONFIG_BOOTWARD_FLASH="/flash.rom"\n';
@@ -62,7 +63,7 @@ function freshRoot(from: string): string {
 
 async function flows(root: string, answers: ScriptedAnswer[]): Promise<{ prompt: ScriptedPrompt; ctx: FlowContext }> {
   const prompt = new ScriptedPrompt(answers);
-  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  const ctx = await startFlows(rootedSys(sys, root), plainUi(prompt), { firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   return { prompt, ctx };
 }
 
@@ -113,12 +114,12 @@ test("the keyring goes to the ROM, the next boot measures and uses it, and the T
   const next = await flows(second, []);
   try {
     assert.equal(next.ctx.romProblem, undefined);
-    const unsealed = await unsealTotp(next.ctx.tpm!, sys, { root: second });
+    const unsealed = await unsealTotp(next.ctx.tpm!, rootedSys(sys, second));
     assert.ok("secret" in unsealed, `the TOTP secret must unseal in the next boot: ${JSON.stringify(unsealed)}`);
     const now = Date.now();
     const oath = execFileSync("oathtool", ["--totp", "-b", `--now=@${Math.floor(now / 1000)}`, base32], { encoding: "utf8" }).trim();
     assert.equal(totpCode(unsealed.secret, now).code, oath);
-    const keys = await readRomKeyring(sys, second);
+    const keys = await readRomKeyring(rootedSys(sys, second));
     const v = await verifyBoot(sys, { bootDir: join(second, "boot"), keys, tpm: next.ctx.tpm! });
     assert.equal(v.defaultChoice?.index, 1);
   } finally {
@@ -134,10 +135,10 @@ test("the keyring goes to the ROM, the next boot measures and uses it, and the T
   writeFileSync(join(third, "flash.rom"), work.read("after"));
   const tampered = await flows(third, []);
   try {
-    const failure = await unsealTotp(tampered.ctx.tpm!, sys, { root: third });
+    const failure = await unsealTotp(tampered.ctx.tpm!, rootedSys(sys, third));
     assert.ok("failure" in failure, "no code once the ROM's keyring changed");
     assert.deepEqual(failure.failure.pcrs, [7]);
-    const keys = await readRomKeyring(sys, third);
+    const keys = await readRomKeyring(rootedSys(sys, third));
     await assert.rejects(verifyBoot(sys, { bootDir: join(third, "boot"), keys, tpm: tampered.ctx.tpm! }), /not in the keyring/);
   } finally {
     tampered.ctx.tpm?.close();

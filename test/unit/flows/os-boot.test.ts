@@ -21,6 +21,7 @@ import { readKeyring } from "../../../gpg/verify.ts";
 import { makeBoot } from "../../boot/support.ts";
 import { PCR4_STRINGS } from "../../../runtime/measure/pcr4.ts";
 import { makeRoot, useRig } from "./fixture.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const sys = createNodeSys();
 const rig = useRig();
@@ -40,8 +41,7 @@ async function signedRoot(config = ""): Promise<string> {
 
 async function flows(root: string, answers: ScriptedAnswer[]): Promise<{ prompt: ScriptedPrompt; ctx: FlowContext }> {
   const prompt = new ScriptedPrompt(answers);
-  const ctx = await startFlows(sys, plainUi(prompt), {
-    root,
+  const ctx = await startFlows(rootedSys(sys, root), plainUi(prompt), {
     firmware: false,
     shell: ["sh", "-c", "exit 0"],
     openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }),
@@ -73,7 +73,7 @@ test("Default boot: a signed /boot verifies and the signed default entry is plan
   assert.ok(plan, JSON.stringify(prompt.titles()));
   assert.match(plan.text, /^boot: Debian GNU\/Linux$/m);
   // The verified copies in tmpfs are loaded, never /boot itself.
-  const stage = `${root}/tmp/kexec-boot`;
+  const stage = "/tmp/kexec-boot";
   assert.ok(plan.text.includes(`copy: /boot/vmlinuz-6.1 → ${stage}/0-vmlinuz-6.1 (must hash to `), plan.text);
   assert.ok(plan.text.includes(`load: kexec -l ${stage}/0-vmlinuz-6.1 --initrd=${stage}/1-initrd.img-6.1 '--append=root=/dev/vda1 ro quiet'`), plan.text);
   assert.match(plan.text, /then: extend PCR 4; wipe secrets; TPM finalize; kexec -e/);
@@ -83,7 +83,7 @@ test("Default boot with the firmware clock a day behind the signature: verified,
   const root = await signedRoot();
   const prompt = new ScriptedPrompt([{ menu: "d" }, { menu: "p" }]);
   const behind = { ...sys, now: () => Date.now() - 24 * 3600 * 1000 };
-  const ctx = await startFlows(behind, plainUi(prompt), { root, firmware: false, openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  const ctx = await startFlows(rootedSys(behind, root), plainUi(prompt), { firmware: false, openTpm: () => openTpm(rig.sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
     assert.equal(await mainMenu(ctx), "poweroff");
   } finally {
@@ -164,7 +164,7 @@ test("Failure menu → i: the unsafe boot extends PCR 4 and plans the chosen ent
 test("Unsafe boot without a TPM: the screen says in red that nothing was measured before the entry is planned", async () => {
   const root = await signedRoot();
   const prompt = new ScriptedPrompt([{ menu: "d" }, { menu: "i" }, { confirm: true }, { menu: "1" }, { menu: "p" }]);
-  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, openTpm: () => Promise.reject(new Error("the TPM did not answer")) });
+  const ctx = await startFlows(rootedSys(sys, root), plainUi(prompt), { firmware: false, openTpm: () => Promise.reject(new Error("the TPM did not answer")) });
   assert.equal(ctx.tpm, null);
   assert.equal(await mainMenu(ctx), "poweroff");
   prompt.assertDone();

@@ -24,6 +24,7 @@ import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 import { Workdir } from "../../flash/cbfstool.ts";
 import { makeBoot, makeGpgHome, type GpgHome } from "../../boot/support.ts";
 import { makeRoot } from "./fixture.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const sys = createNodeSys();
 const CONFIG = 'export CONFIG_BOOTWARD_FLASH="/flash.rom"\n';
@@ -89,7 +90,7 @@ async function powerOn<T>(m: Machine, prompt: ScriptedPrompt, body: (ctx: FlowCo
   const sw = await startSwtpm(m.version, m.tpm);
   running.push(sw);
   const open = () => (tpmFails ? Promise.reject(new Error("the TPM did not answer")) : openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }));
-  const ctx = await startFlows(sys, plainUi(prompt), { root, firmware: false, attestation, openTpm: open });
+  const ctx = await startFlows(rootedSys(sys, root), plainUi(prompt), { firmware: false, attestation, openTpm: open });
   try {
     return await body(ctx);
   } finally {

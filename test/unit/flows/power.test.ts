@@ -14,6 +14,7 @@ import { runMenusAsPid1 } from "../../../runtime/pid1/init.ts";
 import { ScriptedPrompt, type ScriptedAnswer } from "../../../ui/scripted-prompt.ts";
 import { startSwtpm, type Swtpm } from "../../support/swtpm.ts";
 import { makeRoot } from "./fixture.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const host = createNodeSys();
 let sw: Swtpm;
@@ -78,7 +79,7 @@ async function machine(answers: ScriptedAnswer[], keys = ""): Promise<Machine> {
   // A fixture machine has no owner: the first screen offers the OEM reset; "m" goes on to the menus.
   const prompt = new ScriptedPrompt([{ menu: "m" }, ...answers]);
   void runMenusAsPid1(sys, async () => {
-    const flows = await startFlows(sys, plainUi(prompt), { root, firmware: true, openTpm: () => openTpm(rec, { random: (n) => host.randomBytes(n) }) });
+    const flows = await startFlows(rootedSys(sys, root), plainUi(prompt), { firmware: true, openTpm: () => openTpm(rec, { random: (n) => host.randomBytes(n) }) });
     rec.reset();
     return flows;
   });

@@ -16,6 +16,7 @@ import { ScriptedPrompt, type ScriptedAnswer, type TranscriptEntry } from "../..
 import { makeBoot } from "../../boot/support.ts";
 import { makeRoot, plugUsbDrive, unplugUsbDrive } from "./fixture.ts";
 import { manualTimers, type ManualTimers } from "./manual-timers.ts";
+import { rootedSys } from "../../../runtime/host/rooted.ts";
 
 const SECTORS = 15_625_000; // 8 GB
 const dirs: string[] = [];
@@ -30,7 +31,7 @@ interface FakeDisk {
   partitionNodes: boolean;
 }
 
-/** The disks behind /dev that the drives in the fixture's /sys/block name, and how often each was probed. */
+/** The disks behind /dev that the drives in the fixture's /sys/block name, and how often each was probed; `base` is the fixture root's Sys. */
 function fakeDisks(base: Sys) {
   const disks = new Map<string, FakeDisk>();
   const opened = new Map<string, number>();
@@ -66,7 +67,7 @@ function fixture() {
   const boot = makeBoot();
   dirs.push(root, dirname(boot));
   cpSync(boot, join(root, "boot"), { recursive: true });
-  const disks = fakeDisks(createNodeSys());
+  const disks = fakeDisks(rootedSys(createNodeSys(), root));
   const time = manualTimers(disks.sys);
   return {
     root,
@@ -83,9 +84,9 @@ function fixture() {
   };
 }
 
-async function signFlow(time: ManualTimers, root: string, answers: ScriptedAnswer[]): Promise<ScriptedPrompt> {
+async function signFlow(time: ManualTimers, answers: ScriptedAnswer[]): Promise<ScriptedPrompt> {
   const prompt = new ScriptedPrompt([{ confirm: true }, { menu: "k" }, ...answers]);
-  const ctx: FlowContext = { sys: time.sys, ui: plainUi(prompt), root, config: readBoardConfig(time.sys, root), tpm: null, firmware: false, shell: [] };
+  const ctx: FlowContext = { sys: time.sys, ui: plainUi(prompt), config: readBoardConfig(time.sys), tpm: null, firmware: false, shell: [] };
   await signBootFlow(ctx);
   prompt.assertDone();
   return prompt;
@@ -97,7 +98,7 @@ const shownAs = (items: { key: string; label: string }[]) => items.map((i) => `$
 
 test("the backup drive plugged in while the signing question shows is offered (b); a plain stick is not; pulled out, it goes", async () => {
   const f = fixture();
-  const prompt = await signFlow(f.time, f.root, [
+  const prompt = await signFlow(f.time, [
     {
       menu: async (shown) => {
         f.plug("sda", { backup: false, partitionNodes: true }, "Plain Stick");
@@ -127,7 +128,7 @@ test("the backup drive plugged in while the signing question shows is offered (b
 test("a backup drive whose partitions have no device nodes yet is probed again until they do, then offered", async () => {
   const f = fixture();
   const disk = { backup: true, partitionNodes: false };
-  const prompt = await signFlow(f.time, f.root, [
+  const prompt = await signFlow(f.time, [
     {
       menu: async (shown) => {
         f.plug("sda", disk, "Backup Stick");
@@ -149,7 +150,7 @@ test("a backup drive plugged in before the question is offered at once, and b an
   const f = fixture();
   f.plug("sda", { backup: true, partitionNodes: true }, "Backup Stick");
   // b asks for the passphrase that opens the drive; none is given, so nothing is signed.
-  const prompt = await signFlow(f.time, f.root, [{ menu: "b" }, { password: null }]);
+  const prompt = await signFlow(f.time, [{ menu: "b" }, { password: null }]);
   assert.deepEqual(shownAs(sourceMenu(prompt).items)[0], "b The key backup on /dev/sda: Acme Backup Stick, 8.0 GB");
   const asked = prompt.transcript.find((e) => e.kind === "password");
   assert.equal(asked?.kind === "password" && asked.label, "Signing key passphrase (it opens the backup drive too)");
