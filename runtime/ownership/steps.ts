@@ -17,6 +17,7 @@ import { futureUserFilesPcr, userFilesPcr } from "../measure/user-files.ts";
 import { pcrHashOf, readEventLog } from "../sealing/eventlog.ts";
 import { formatBackupDrive, type UsbDrive } from "./drive.ts";
 import type { PrivatePercent } from "./partition.ts";
+import { removeTree } from "../platform/tree.ts";
 
 /** Where the new secret key's protected copy goes: a drive formatted as the backup, or a file. */
 export type KeyBackup = { kind: "drive"; drive: UsbDrive; share: PrivatePercent } | { kind: "file"; path: string };
@@ -36,11 +37,6 @@ export function removeOldSignedSet(sys: Sys, bootDir: string): void {
   for (const name of sys.readdir(bootDir)) {
     if (isSignedListName(name) || name === SIGNATURE_FILE || name === STAGING_DIR) removeTree(sys, `${bootDir}/${name}`);
   }
-}
-
-function removeTree(sys: Sys, path: string): void {
-  if (sys.stat(path)?.kind === "dir") for (const name of sys.readdir(path)) removeTree(sys, `${path}/${name}`);
-  sys.remove(path);
 }
 
 /** The new keyring where the firmware reads it this boot, replacing every older one. */

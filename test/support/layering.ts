@@ -14,7 +14,8 @@ export type Rule =
   | "modules stay below flows"
   | "host is the bottom"
   | "no backend class outside tpm"
-  | "firmware never imports the build side";
+  | "firmware never imports the build side"
+  | "one rooted Sys, made by the command line";
 
 export interface Violation {
   rule: Rule;
@@ -31,6 +32,8 @@ const TPM_FACE = new Set(["tpm/index.ts", "tpm/tpm2/policy.ts"]);
 /** The transport contract runtime/host implements (device, swtpm socket); host may also use pure lib/. */
 const TRANSPORT_CONTRACT = /^tpm\/(transport\/|errors\.ts$)/;
 const SYSTEM_MODULES = /^(std|os|node:.*|bootward:native)$/;
+/** Where --root becomes a Sys; everything else works on the Sys it is given, never on a root of its own. */
+const ROOTS_THE_SYS = new Set(["runtime/cli/index.ts"]);
 
 function sources(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -74,6 +77,7 @@ export function layeringViolations(root: string): Violation[] {
         if (isModule && flowsOrAbove) bad("modules stay below flows");
         if (under(file, "runtime/host") && target !== null && !inside("runtime/host") && !inside("lib") && !TRANSPORT_CONTRACT.test(target)) bad("host is the bottom");
         if (!under(file, "tpm") && target !== null && /^tpm\/tpm(2|12)\//.test(target) && !TPM_FACE.has(target)) bad("no backend class outside tpm");
+        if (target === "runtime/host/rooted.ts" && !ROOTS_THE_SYS.has(file)) bad("one rooted Sys, made by the command line");
       }
     }
   }

@@ -18,6 +18,7 @@ import { TpmError, type Secret, type Tpm } from "../../../tpm/index.ts";
 import type { Signer } from "../../../gpg/sign.ts";
 import { parseHeadsLine } from "../entries/index.ts";
 import { byteOrder } from "./names.ts";
+import { removeTree } from "../../platform/tree.ts";
 import { walkBoot } from "./walk.ts";
 import { isSignedListName, readSignedLists, signedStream, SIGNATURE_FILE } from "./signed-set.ts";
 import { counterId, defaultFileName, ROLLBACK_FILE, formatDefault, formatHashLines, formatRollback, formatTree, hashEntry, hashTree, parseRollback, rollbackMatches } from "./hashes.ts";
@@ -126,13 +127,6 @@ async function readNamedCounter(tpm: Tpm, id: number): Promise<bigint> {
         "If you reset it yourself, use Options → TPM/TOTP/HOTP Options → Reset the TPM with /boot present (it removes the stale file so that signing starts a new counter); otherwise treat the machine as tampered with.",
     );
   }
-}
-
-function removeTree(sys: Sys, path: string): void {
-  const st = sys.stat(path);
-  if (!st) return;
-  if (st.kind === "dir") for (const name of sys.readdir(path)) removeTree(sys, `${path}/${name}`);
-  sys.remove(path);
 }
 
 /**
