@@ -14,6 +14,12 @@ export interface Board {
   modules: readonly string[];
   /** The firmware kernel's command line; the last console= is /dev/console, here the serial line. */
   cmdline: string;
+  /**
+   * Carries Debian's lvm tool (Heads' CONFIG_LVM2): a disk unlock key for LUKS volumes on LVM
+   * logical volumes (kexec_key_lvm.txt) needs it. About 2 MiB of xz with libsystemd and libedit,
+   * so a board whose flash is tight leaves it out and such a key is refused with a sentence.
+   */
+  lvm: boolean;
 }
 
 /** Load order matters: busybox insmod does not resolve dependencies, so each comes after what it needs. */
@@ -58,6 +64,8 @@ function qemuBoard(tpm: 1 | 2): Board {
     modules: QEMU_MODULES,
     // panic=-1 with QEMU's -no-reboot turns a kernel panic into QEMU exiting instead of a hang.
     cmdline: "console=tty1 console=ttyS0,115200 quiet panic=-1",
+    // The demo boards show every disk layout the disk key supports.
+    lvm: true,
   };
 }
 

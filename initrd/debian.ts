@@ -5,10 +5,15 @@
 // Debian drops superseded versions at point releases (the kernel ABI name moves too), so a
 // pinned version can disappear from the archive. Refresh the lock to the archive's current
 // candidates — the kernel that linux-image-amd64 depends on, busybox-static, kexec-tools,
-// cryptsetup-bin, util-linux (for blkid), and exactly the library packages their binaries
-// need by ELF DT_NEEDED — with:
+// cryptsetup-bin, util-linux (for blkid), lvm2, and exactly the library packages their
+// binaries need by ELF DT_NEEDED — with:
 //
 //     npx tsx initrd/debian.ts --refresh
+//
+// A soname two packages ship comes from the first in name order. lvm's libsystemd.so.0 thus
+// comes from libelogind0, Debian's other provider of it: 656 KiB needing only libcap, where
+// libsystemd0's pulls in libgcrypt, zstd, lz4 and lzma (about 1 MiB more of xz in flash).
+// lvm calls nothing of it that elogind's lacks: the QEMU board runs lvm vgs and vgchange.
 //
 // Without arguments the command fetches and checks every locked package.
 
@@ -38,7 +43,12 @@ export const EXECUTABLES: Readonly<Record<string, readonly string[]>> = {
   "cryptsetup-bin": ["sbin/cryptsetup"],
   // busybox's blkid has no -t/-o: the disk key setup lists LUKS volumes as Heads does, with util-linux's.
   "util-linux": ["sbin/blkid"],
+  // Only on boards that ask for it (Board.lvm, as Heads' CONFIG_LVM2): with its libraries it costs about 2 MiB of xz.
+  lvm2: ["sbin/lvm"],
 };
+
+/** Packages of EXECUTABLES a board carries only when it asks (Board.lvm). */
+export const LVM_PACKAGE = "lvm2";
 
 export type DebRole = "kernel" | "tool" | "library";
 

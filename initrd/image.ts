@@ -1,6 +1,7 @@
 // Assembles a board's initramfs from the pinned Debian packages and the bootward binary:
-// /init, busybox and its applet links, kexec and cryptsetup with their libraries, the board's
-// kernel modules with a depmod index, /etc/config and /etc/modules. Everything in the archive
+// /init, busybox and its applet links, kexec and cryptsetup (and lvm, on boards that carry it)
+// with their libraries, the board's kernel modules with a depmod index, /etc/config and
+// /etc/modules. Everything in the archive
 // comes from the inputs' bytes and fixed metadata, so two builds are byte-identical.
 
 import { execFileSync } from "node:child_process";
@@ -9,7 +10,7 @@ import { dirname, join, posix, relative } from "node:path";
 import { writeCpio, type CpioEntry } from "../lib/cpio.ts";
 import { COMPRESSIONS, DEFAULT_COMPRESSION, type InitrdCompression } from "./compression.ts";
 import { configText, getBoard, modulesText, type Board } from "./boards.ts";
-import { EXECUTABLES, extractAll, kernelPackage, readLock, type DebianLock } from "./debian.ts";
+import { EXECUTABLES, extractAll, kernelPackage, LVM_PACKAGE, readLock, type DebianLock } from "./debian.ts";
 import { resolveLibraries } from "./elf.ts";
 import { ensureTools, toolPath } from "./host-tools.ts";
 import { buildDir } from "../build/paths.ts";
@@ -36,6 +37,22 @@ const EMPTY_DIRS: ReadonlyArray<readonly [string, number]> = [
 ];
 
 const LIB_DIR = "lib/x86_64-linux-gnu";
+
+// No udev runs in the firmware: lvm scans the block devices itself and makes its own /dev
+// nodes, waits for no udev event, and starts no dmeventd (the firmware only activates a
+// volume group long enough to measure and boot). Its lock files go to tmpfs under /run.
+const LVM_CONF = `devices {
+	obtain_device_list_from_udev = 0
+}
+activation {
+	udev_sync = 0
+	udev_rules = 0
+	monitoring = 0
+}
+global {
+	locking_dir = "/run/lock/lvm"
+}
+`;
 const INTERPRETER = "lib64/ld-linux-x86-64.so.2";
 
 export interface KernelInfo {
@@ -68,10 +85,11 @@ function busyboxEntries(tree: string): CpioEntry[] {
   return entries;
 }
 
-function toolEntries(lock: DebianLock, trees: Map<string, string>): CpioEntry[] {
+function toolEntries(board: Board, lock: DebianLock, trees: Map<string, string>): CpioEntry[] {
   const entries: CpioEntry[] = [];
   const executables: string[] = [];
   for (const [pkg, files] of Object.entries(EXECUTABLES)) {
+    if (pkg === LVM_PACKAGE && !board.lvm) continue;
     const tree = trees.get(pkg);
     if (tree === undefined) throw new ImageError(`The Debian lock lacks ${pkg}; refresh it with: npx tsx initrd/debian.ts --refresh`);
     for (const rel of files) {
@@ -86,6 +104,7 @@ function toolEntries(lock: DebianLock, trees: Map<string, string>): CpioEntry[] 
     entries.push(file(`${LIB_DIR}/${lib.soname}`, isLoader ? 0o755 : 0o644, readFileSync(join(lib.tree, lib.file))));
   }
   entries.push({ type: "symlink", path: INTERPRETER, target: `/${LIB_DIR}/${posix.basename(INTERPRETER)}` });
+  if (board.lvm) entries.push({ type: "dir", path: "etc/lvm", mode: 0o755 }, file("etc/lvm/lvm.conf", 0o644, new TextEncoder().encode(LVM_CONF)));
   return entries;
 }
 
@@ -148,8 +167,8 @@ function moduleEntries(board: Board, kernelTree: string, release: string): CpioE
 }
 
 /** Every entry of the board's initramfs, with `init` as /init. */
-export function initramfsEntries(boardName: string, init: Uint8Array, lock: DebianLock = readLock()): CpioEntry[] {
-  const board = getBoard(boardName);
+export function initramfsEntries(boardOrName: string | Board, init: Uint8Array, lock: DebianLock = readLock()): CpioEntry[] {
+  const board = typeof boardOrName === "string" ? getBoard(boardOrName) : boardOrName;
   const trees = extractAll(lock);
   const enc = new TextEncoder();
   return [
@@ -160,7 +179,7 @@ export function initramfsEntries(boardName: string, init: Uint8Array, lock: Debi
     { type: "chardev", path: "dev/null", mode: 0o666, major: 1, minor: 3 },
     ...EMPTY_DIRS.map(([path, mode]): CpioEntry => ({ type: "dir", path, mode })),
     ...busyboxEntries(trees.get("busybox-static")!),
-    ...toolEntries(lock, trees),
+    ...toolEntries(board, lock, trees),
     ...moduleEntries(board, trees.get(kernelPackage(lock).package)!, lock.kernelRelease),
     file("etc/config", 0o644, enc.encode(configText(board))),
     file("etc/modules", 0o644, enc.encode(modulesText(board))),

@@ -6,7 +6,7 @@
 import type { MenuItem } from "../../ui/prompt.ts";
 import { TpmError } from "../../tpm/index.ts";
 import { luksDevices, LuksError } from "../platform/luks.ts";
-import { LvmError, volumeGroups } from "../platform/lvm.ts";
+import { activateVolumeGroup, LvmError, volumeGroups } from "../platform/lvm.ts";
 import { DISK_KEY_PASSPHRASE_MIN } from "../disk/key.ts";
 import { KEY_DEVICES_FILE } from "../disk/config.ts";
 import { initrdCrypttabOverrides, KeyInitrdError, type CrypttabOverride } from "../disk/key-initrd.ts";
@@ -51,11 +51,20 @@ export async function diskKeySetupFlow(ctx: FlowContext, osInitrd: string | null
   };
   if (!ctx.tpm) return stop(`There is no TPM to seal the disk unlock key in (${ctx.tpmError ?? "none was opened"}). ${nothing}`);
   const tpm = ctx.tpm;
-  const devices = await chooseDevices(ctx);
-  if (devices === null) return null;
-  if (devices.length === 0) return stop(`No LUKS volume was found. Connect the disk and try again. ${nothing}`);
+  // The group first, as Heads asks it: LUKS volumes on logical volumes exist only once it is active.
   const volumeGroup = await chooseVolumeGroup(ctx);
   if (volumeGroup === null) return null;
+  if (volumeGroup !== "") {
+    try {
+      await activateVolumeGroup(ctx.sys, volumeGroup);
+    } catch (error) {
+      if (!(error instanceof LvmError)) throw error;
+      return stop(`${error.message}. ${nothing}`);
+    }
+  }
+  const devices = await chooseDevices(ctx);
+  if (devices === null) return null;
+  if (devices.length === 0) return stop(`No LUKS volume was found${volumeGroup === "" ? "" : ` (volume group ${volumeGroup} is active)`}. Connect the disk and try again. ${nothing}`);
   const overrides = await readOverrides(ctx, osInitrd);
   if (overrides === null) return null;
   const setup: DiskSetup = { devices, recovery: new Uint8Array(0), passphrase: new Uint8Array(0), secretDir: SECRET_DIR, overrides, ...(volumeGroup === "" ? {} : { volumeGroup }) };

@@ -60,9 +60,9 @@ test("GNU cpio lists /init, busybox, kexec, cryptsetup, the loader, modules.dep 
   assert.deepEqual(new Uint8Array(readFileSync(join(tree, "init"))), new Uint8Array(readFileSync(standin)));
 });
 
-test("every library kexec and cryptsetup need (transitively) is inside, under the loader's path", () => {
+test("every library kexec, cryptsetup, blkid and lvm need (transitively) is inside, under the loader's path", () => {
   const seen = new Set<string>();
-  const queue = [join(tree, "sbin/kexec"), join(tree, "sbin/cryptsetup")];
+  const queue = ["sbin/kexec", "sbin/cryptsetup", "sbin/blkid", "sbin/lvm"].map((t) => join(tree, t));
   while (queue.length > 0) {
     const f = queue.shift()!;
     const deps = elfDeps(f);
@@ -77,6 +77,29 @@ test("every library kexec and cryptsetup need (transitively) is inside, under th
   }
   assert.ok(seen.has("libcrypto.so.3") && seen.has("libxenctrl.so.4.17"), [...seen].join(" "));
   assert.ok(existsSync(join(tree, "lib64/ld-linux-x86-64.so.2")), "the loader symlink does not resolve");
+});
+
+test("lvm runs from the image's own libraries (libsystemd.so.0 from libelogind0), with the firmware's udev-less lvm.conf", () => {
+  const libs = join(tree, "lib/x86_64-linux-gnu");
+  // Every symbol bound at start: a version libelogind0's libsystemd lacks would stop lvm here.
+  const out = execFileSync(join(libs, "ld-linux-x86-64.so.2"), ["--library-path", libs, join(tree, "sbin/lvm"), "version"], {
+    encoding: "utf8", env: { LD_BIND_NOW: "1", LVM_SYSTEM_DIR: join(tree, "etc/lvm") },
+  });
+  assert.match(out, /LVM version:\s+2\.03\./);
+  const conf = readFileSync(join(tree, "etc/lvm/lvm.conf"), "utf8");
+  for (const setting of [/obtain_device_list_from_udev = 0/, /udev_sync = 0/, /udev_rules = 0/, /monitoring = 0/]) assert.match(conf, setting);
+});
+
+test("a board without lvm carries neither the tool, its libraries nor its config", () => {
+  const init = new Uint8Array(readFileSync(standin));
+  const paths = (lvm: boolean) => new Set(initramfsEntries({ ...getBoard("qemu-tpm2"), lvm }, init).map((e) => e.path));
+  const without = paths(false);
+  const withLvm = paths(true);
+  for (const p of ["sbin/lvm", "etc/lvm/lvm.conf", "lib/x86_64-linux-gnu/libedit.so.2", "lib/x86_64-linux-gnu/libdevmapper-event.so.1.02.1"]) {
+    assert.ok(withLvm.has(p), `the lvm board lacks ${p}`);
+    assert.ok(!without.has(p), `the board without lvm carries ${p}`);
+  }
+  assert.ok(without.has("sbin/cryptsetup") && without.has("lib/x86_64-linux-gnu/libdevmapper.so.1.02.1"), "cryptsetup and its libraries stay");
 });
 
 test("the board's modules are there in load order, with a depmod index that knows their dependencies", () => {
