@@ -3,8 +3,8 @@
 //   one LVM physical volume with a volume group and a root logical volume holding ext4. The
 //   disk unlock key opens the partition; the OS finds the volume group once it is open.
 // - LUKS on LVM (Heads' kexec_key_lvm.txt): the disk is the physical volume, and a logical
-//   volume holds the LUKS2 container with ext4 inside. The firmware must activate the volume
-//   group before it can read the LUKS header.
+//   volume holds the LUKS2 container, with ext4 or the first layout inside. The firmware must
+//   activate the volume group before it can read the LUKS header.
 //
 // LVM works only on block devices: pvcreate on an image file says "No device found", and the
 // host may have neither loop devices nor device-mapper. So the LVM part is made where block
@@ -30,6 +30,9 @@ export const LVM_VG = "bootwardvg";
 export const LVM_LV = "root";
 /** The kernel parameter that makes Debian's initramfs mount the logical volume as the root. */
 export const LVM_ROOT_CMDLINE = `root=/dev/mapper/${LVM_VG}-${LVM_LV}`;
+/** LUKS on LVM: the disk's own volume group and the logical volume that holds the LUKS container (Heads' kexec_key_lvm.txt names the group). */
+export const OUTER_VG = "bootwardkeys";
+export const OUTER_LV = "crypt";
 /** The line the disk-making run prints when it is done. */
 const DONE = "bootward-make-lvm: done";
 
@@ -67,10 +70,10 @@ poweroff -f
 `;
 
 const MAKE_LUKS_ON_LVM = `${PROLOGUE}lvm pvcreate --config "$C" /dev/vda || fail pvcreate
-lvm vgcreate --config "$C" ${LVM_VG} /dev/vda || fail vgcreate
-lvm lvcreate --config "$C" --yes -n ${LVM_LV} -l 100%FREE ${LVM_VG} || fail lvcreate
-dd if=/dev/vdb of=/dev/mapper/${LVM_VG}-${LVM_LV} bs=1M conv=fsync 2>/dev/null || fail dd
-lvm vgchange --config "$C" -an ${LVM_VG} || fail vgchange
+lvm vgcreate --config "$C" ${OUTER_VG} /dev/vda || fail vgcreate
+lvm lvcreate --config "$C" --yes -n ${OUTER_LV} -l 100%FREE ${OUTER_VG} || fail lvcreate
+dd if=/dev/vdb of=/dev/mapper/${OUTER_VG}-${OUTER_LV} bs=1M conv=fsync 2>/dev/null || fail dd
+lvm vgchange --config "$C" -an ${OUTER_VG} || fail vgchange
 sync
 echo "${DONE}"
 poweroff -f
@@ -156,18 +159,21 @@ const EXTENT = 4 * 1024 * 1024;
 
 /**
  * Writes the LUKS-on-LVM root disk to `outFile`: the disk is the physical volume of volume
- * group LVM_VG, whose logical volume LVM_LV (/dev/mapper/<vg>-<lv> once active) holds the
- * same LUKS2-over-ext4 container makeLuksRootDisk makes. One QEMU run under TCG.
+ * group OUTER_VG, whose logical volume OUTER_LV (/dev/mapper/<vg>-<lv> once active) holds a
+ * LUKS2 container: ext4 inside (makeLuksRootDisk's), or with `inside: "lvm"` Debian's layout
+ * of LVM inside LUKS (makeLvmRootDisk's), so that one disk shows both stackings. A QEMU run
+ * under TCG per LVM layer.
  */
-export async function makeLuksOnLvmDisk(opts: LvmRootDiskOptions): Promise<LuksRootDisk & { device: string }> {
+export async function makeLuksOnLvmDisk(opts: LvmRootDiskOptions & { inside: "ext4" | "lvm" }): Promise<LuksRootDisk & { device: string; root: string }> {
   ensureTools(["cryptsetup", "mkfs.ext4", "debugfs", "qemu-system-x86_64"]);
   const work = privateWorkDir("luks-on-lvm-");
   try {
-    const container = makeLuksRootDisk({ outFile: join(work, "luks.img"), recoveryPassphrase: opts.recoveryPassphrase, extraKeys: opts.extraKeys ?? [] });
+    const inner = { outFile: join(work, "luks.img"), recoveryPassphrase: opts.recoveryPassphrase, extraKeys: opts.extraKeys ?? [] };
+    const container = opts.inside === "lvm" ? await makeLvmRootDisk({ ...opts, ...inner }) : { ...makeLuksRootDisk(inner), root: `/dev/mapper/${LUKS_ROOT_MAPPING}` };
     writeFileSync(opts.outFile, "");
     truncateSync(opts.outFile, Math.ceil(container.bytes / EXTENT) * EXTENT + PV_OVERHEAD);
     await runDiskScript(opts, work, MAKE_LUKS_ON_LVM, opts.outFile, container.path, []);
-    return { ...container, path: opts.outFile, bytes: statSync(opts.outFile).size, device: `/dev/mapper/${LVM_VG}-${LVM_LV}` };
+    return { ...container, path: opts.outFile, bytes: statSync(opts.outFile).size, device: `/dev/mapper/${OUTER_VG}-${OUTER_LV}` };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,14 +1,16 @@
-// End to end on the QEMU board: the disk unlock key for a LUKS volume on an LVM logical volume
-// (Heads' kexec_key_lvm.txt). The OS disk is one LVM physical volume; its volume group holds a
-// logical volume with the LUKS2 root, named root_crypt in the OS's crypttab. Debian 12's own
-// initramfs (built with lvm2: udev activates the group) is the OS initrd.
+// End to end on the QEMU board: the disk unlock key with LVM on both sides of LUKS. The OS disk
+// is one LVM physical volume whose logical volume holds the LUKS2 container (Heads'
+// kexec_key_lvm.txt: the firmware must activate the group to reach the header); inside the
+// container is Debian's "encrypted LVM" layout, a second volume group with the root logical
+// volume. The container is root_crypt in the OS's crypttab. Debian 12's own initramfs (built
+// with lvm2: udev activates both groups) is the OS initrd.
 //
 // Boot 1: Options → TPM/TOTP/HOTP → d: entry 1, the key file, "add a disk key?"; the firmware
 // lists the volume group with its own lvm, activates it, finds the LUKS volume on it, adds the
 // key to slot 31, seals it and signs /boot with kexec_key_lvm.txt.
-// Boot 2: Default boot activates the group before it measures the header, refuses a wrong
-// passphrase, then releases the key; Debian's initramfs opens root_crypt with it and nobody is
-// asked for a passphrase.
+// Boot 2: Default boot activates the group before it measures the header; the TPM refuses a
+// wrong passphrase (and counts it), then releases the key; Debian's initramfs opens root_crypt
+// with it, activates the group inside and mounts its root; nobody is asked for a passphrase.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -21,7 +23,7 @@ import { keepConsole, poweredOff } from "./console.ts";
 import { makeExt4Image } from "../../initrd/qemu/demo-disk.ts";
 import { osInitramfs } from "../../initrd/os-initramfs.ts";
 import { LUKS_ROOT_MARKER, LUKS_ROOT_SERIAL, LUKS_ROOT_UUID } from "../../initrd/qemu/luks-root-disk.ts";
-import { LVM_VG, makeLuksOnLvmDisk } from "../../initrd/qemu/lvm-root-disk.ts";
+import { LVM_ROOT_CMDLINE, OUTER_VG, makeLuksOnLvmDisk } from "../../initrd/qemu/lvm-root-disk.ts";
 import { ensureTools, toolPath } from "../../initrd/host-tools.ts";
 import { signBoot } from "../../runtime/boot/index.ts";
 import { createNodeSys } from "../../runtime/host/node/sys.ts";
@@ -44,21 +46,23 @@ let initramfs: string;
 let bootDisk: string;
 let rootDisk: string;
 let device: string;
+let osRoot: string;
 
 before(async () => {
   ensureTools(["cryptsetup", "mkfs.ext4", "debugfs"]);
   dir = mkdtempSync(join(tmpdir(), "bootward-e2e-disk-key-lvm-"));
   kernel = (await kernelImage()).path;
   const os = await osInitramfs({ crypttab: [`${MAPPING} UUID=${LUKS_ROOT_UUID} none luks,discard,initramfs`], lvm: true });
-  const disk = await makeLuksOnLvmDisk({ outFile: join(dir, "root.img"), recoveryPassphrase: RECOVERY, kernel, lvmInitramfs: os.path });
+  const disk = await makeLuksOnLvmDisk({ outFile: join(dir, "root.img"), recoveryPassphrase: RECOVERY, kernel, lvmInitramfs: os.path, inside: "lvm" });
   rootDisk = disk.path;
   device = disk.device;
+  osRoot = disk.root;
 
   const tree = join(dir, "boot");
   const { kernelRelease } = await writeTestDemoTree(tree);
   cpSync(os.path, join(tree, `initrd.img-${kernelRelease}`));
   const cfg = join(tree, "grub", "grub.cfg");
-  writeFileSync(cfg, readFileSync(cfg, "utf8").replace(/^(\tlinux .*)$/m, `$1 root=/dev/mapper/${MAPPING}`));
+  writeFileSync(cfg, readFileSync(cfg, "utf8").replace(/^(\tlinux .*)$/m, `$1 ${LVM_ROOT_CMDLINE}`));
 
   const owner = await makeDemoKey("Owner");
   stateDir = join(dir, "board");
@@ -89,7 +93,7 @@ async function boot(): Promise<QemuBoard> {
 
 const bootFile = (name: string) => execFileSync(toolPath("debugfs"), ["-R", `cat /${name}`, bootDisk], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
 
-test(`${BOARD}: a disk key for LUKS on an LVM logical volume: the firmware's lvm finds and activates the group at setup and at Default boot, and Debian's initramfs opens the root with the key`, { timeout: 1_800_000 }, async (t) => {
+test(`${BOARD}: a disk key for LUKS on an LVM logical volume with LVM inside: the firmware's lvm finds and activates the group at setup and at Default boot, and Debian's initramfs opens the root with the key`, { timeout: 1_800_000 }, async (t) => {
   let qemu = await boot();
   try {
     qemu.send("o");
@@ -110,7 +114,7 @@ test(`${BOARD}: a disk key for LUKS on an LVM logical volume: the firmware's lvm
     await qemu.waitFor(/Do you wish to add a disk encryption key to the TPM\?/, 120_000);
     qemu.send("y");
     // Listed by the firmware's own lvm: the LUKS volume does not exist until the group is active.
-    await qemu.waitFor(new RegExp(`1\\S* +Volume group ${LVM_VG}`), 300_000);
+    await qemu.waitFor(new RegExp(`1\\S* +Volume group ${OUTER_VG}`), 300_000);
     qemu.send("1");
     await qemu.waitFor(new RegExp(`Disk recovery passphrase of ${escape(device)} \\(try 1 of 3\\)`), 300_000);
     qemu.send(`${RECOVERY}\r`);
@@ -135,7 +139,7 @@ test(`${BOARD}: a disk key for LUKS on an LVM logical volume: the firmware's lvm
     keepConsole(qemu, "disk-key-lvm", "1-setup");
   }
   // Signed with the group Heads' kexec_key_lvm.txt names and the logical volume as the device.
-  assert.equal(bootFile("kexec_key_lvm.txt"), `${LVM_VG}\n`);
+  assert.equal(bootFile("kexec_key_lvm.txt"), `${OUTER_VG}\n`);
   assert.match(bootFile("kexec_key_devices.txt"), new RegExp(`^${escape(device)} ${LUKS_ROOT_UUID}\\n$`));
   assert.equal(bootFile("kexec_initrd_crypttab_overrides.txt"), `/cryptroot/crypttab:${MAPPING} UUID=${LUKS_ROOT_UUID} /secret.key luks,discard,initramfs\n`);
 
@@ -145,13 +149,16 @@ test(`${BOARD}: a disk key for LUKS on an LVM logical volume: the firmware's lvm
     qemu.send("d");
     await qemu.waitFor(/Disk unlock key passphrase \(try 1 of 3/, BOOT_MS);
     qemu.send("not the disk unlock passphrase\r");
-    await qemu.waitFor(/Disk unlock key passphrase \(try 2 of 3/, BOOT_MS);
+    // Refused by the TPM itself (PolicyAuthValue), which counts it toward its lockout.
+    await qemu.waitFor(/Wrong passphrase\. Try again\. The TPM has now counted 1 failed/, BOOT_MS);
+    qemu.send("\r");
+    await qemu.waitFor(/Disk unlock key passphrase \(try 2 of 3/, 60_000);
     qemu.send(`${DUK_PASSPHRASE}\r`);
     await qemu.waitFor(new RegExp(escape(LUKS_ROOT_MARKER)), BOOT_MS);
-    await qemu.waitFor(new RegExp(`bootward-demo-os: root: /dev/mapper/${MAPPING} ext4`), 60_000);
+    await qemu.waitFor(new RegExp(`bootward-demo-os: root: ${escape(osRoot)} ext4`), 60_000);
     await qemu.waitFor(/bootward-demo-os: powering off/, 60_000);
     await poweredOff(qemu, "the OS powered off");
-    t.diagnostic(`boot 2: d pressed → LUKS-on-LVM root mounted ${qemu.elapsedMs() - pressed} ms`);
+    t.diagnostic(`boot 2: d pressed → root on LVM in LUKS on LVM mounted ${qemu.elapsedMs() - pressed} ms`);
     assert.match(qemu.output(), new RegExp(`cryptsetup: ${MAPPING}: set up successfully`));
     assert.doesNotMatch(qemu.output(), /Please unlock disk/, "the key was released, yet Debian's cryptroot asked for a passphrase");
   } finally {

@@ -39,16 +39,22 @@ let gpg: GpgHome;
 let luks2: string;
 let luks1: string;
 
-// blkid lists the two images as the LUKS devices; every other tool is the real one.
+const answer = (status: number, stdout = "", stderr = "") => ({ status, stdout: new TextEncoder().encode(stdout), stderr: new TextEncoder().encode(stderr) });
+
+// blkid lists the two images as the LUKS devices and lvm sees no volume group, whatever the
+// host has; every other tool is the real one.
 const sys: Sys = {
   ...base,
-  exec: async (argv, options) =>
-    argv[0] === "blkid" ? { status: 0, stdout: new TextEncoder().encode(`${luks2}\n${luks1}\n`), stderr: new Uint8Array() } : base.exec(argv, options),
+  exec: async (argv, options) => {
+    if (argv[0] === "blkid") return answer(0, `${luks2}\n${luks1}\n`);
+    if (argv[0] === "lvm") return answer(0);
+    return base.exec(argv, options);
+  },
 };
 
-async function flow(answers: ScriptedAnswer[], osInitrd: string | null = null) {
+async function flow(answers: ScriptedAnswer[], osInitrd: string | null = null, use: Sys = sys) {
   const prompt = new ScriptedPrompt(answers);
-  const ctx = await startFlows(rootedSys(sys, root), plainUi(prompt), { firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
+  const ctx = await startFlows(rootedSys(use, root), plainUi(prompt), { firmware: false, openTpm: () => openTpm(sw.transport(), { random: (n) => sys.randomBytes(n) }) });
   try {
     return { prompt, result: await diskKeySetupFlow(ctx, osInitrd) };
   } finally {
@@ -76,6 +82,39 @@ after(async () => {
   gpg.cleanup();
   rmSync(dir, { recursive: true, force: true });
   rmSync(root, { recursive: true, force: true });
+});
+
+/** A machine whose lvm sees volume group "vg0" (its activation exiting with `vgchange`); the tools run are recorded in order. */
+function withVolumeGroup(vgchange: ReturnType<typeof answer>): { use: Sys; ran: string[] } {
+  const ran: string[] = [];
+  const use: Sys = {
+    ...sys,
+    exec: async (argv, options) => {
+      ran.push(argv.slice(0, 2).join(" "));
+      if (argv[0] === "lvm" && argv[1] === "vgs") return answer(0, "  vg0\n");
+      if (argv[0] === "lvm" && argv[1] === "vgchange") return vgchange;
+      return sys.exec(argv, options);
+    },
+  };
+  return { use, ran };
+}
+
+test("with LVM the group is asked for first and activated before the LUKS volumes are listed (they may live on it); a failed activation stops with lvm's reason", async () => {
+  const ok = withVolumeGroup(answer(0));
+  const run = await flow([{ menu: "1" }, { menu: "a" }, { password: null }], null, ok.use);
+  assert.equal(run.result, null);
+  const groupMenu = run.prompt.transcript.find((e) => e.kind === "menu");
+  assert.ok(groupMenu?.kind === "menu" && /logical volumes of an LVM volume group/.test(groupMenu.text ?? ""), JSON.stringify(run.prompt.transcript));
+  assert.deepEqual(ok.ran.filter((r) => /^(lvm|blkid)/.test(r)), ["lvm vgs", "lvm vgchange", "blkid -t"]);
+  run.prompt.assertDone();
+
+  const failing = withVolumeGroup(answer(5, "", '  Volume group "vg0" not found\n'));
+  const stopped = await flow([{ menu: "1" }], null, failing.use);
+  assert.equal(stopped.result, null);
+  const last = stopped.prompt.transcript.filter((e) => e.kind === "message").pop();
+  assert.match(last?.kind === "message" ? last.text : "", /activating the LVM volume group vg0 failed.*not found.*Nothing was changed/s);
+  assert.ok(!failing.ran.some((r) => r.startsWith("blkid")), "LUKS volumes were listed although the group did not activate");
+  stopped.prompt.assertDone();
 });
 
 test("a wrong recovery passphrase 3 times stops with a sentence; nothing is written", async () => {
