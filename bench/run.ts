@@ -35,7 +35,8 @@ async function qemuToFirstScreen(): Promise<number> {
   const kernel = await kernelImage();
   const qemu = await startQemu({ board: "qemu-tpm2", kernel: kernel.path, initramfs: join(dist, "initramfs-qemu-tpm2.cpio.xz"), stateDir });
   try {
-    await qemu.waitFor(/Boot Menu/, 300_000);
+    // The status header tops every first screen: the main menu, or the ownership offer on this unowned board.
+    await qemu.waitFor(/TOTP: .* \| HOTP: /, 300_000);
     return qemu.elapsedMs();
   } finally {
     await qemu.stop();
