@@ -16,8 +16,8 @@ export interface Board {
   cmdline: string;
   /**
    * Carries Debian's lvm tool (Heads' CONFIG_LVM2): a disk unlock key for LUKS volumes on LVM
-   * logical volumes (kexec_key_lvm.txt) needs it. About 2 MiB of xz with libsystemd and libedit,
-   * so a board whose flash is tight leaves it out and such a key is refused with a sentence.
+   * logical volumes (kexec_key_lvm.txt) needs it. About 1.1 MiB of xz with its libraries, so a
+   * board whose flash is tight leaves it out, and such a key is then refused with a sentence.
    */
   lvm: boolean;
 }

@@ -43,11 +43,11 @@ export const EXECUTABLES: Readonly<Record<string, readonly string[]>> = {
   "cryptsetup-bin": ["sbin/cryptsetup"],
   // busybox's blkid has no -t/-o: the disk key setup lists LUKS volumes as Heads does, with util-linux's.
   "util-linux": ["sbin/blkid"],
-  // Only on boards that ask for it (Board.lvm, as Heads' CONFIG_LVM2): with its libraries it costs about 2 MiB of xz.
+  // Only on boards that ask for it (Board.lvm, as Heads' CONFIG_LVM2): with its libraries it costs about 1.1 MiB of xz.
   lvm2: ["sbin/lvm"],
 };
 
-/** Packages of EXECUTABLES a board carries only when it asks (Board.lvm). */
+/** The package of EXECUTABLES a board carries only when it asks (Board.lvm). */
 export const LVM_PACKAGE = "lvm2";
 
 export type DebRole = "kernel" | "tool" | "library";

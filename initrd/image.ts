@@ -1,8 +1,8 @@
 // Assembles a board's initramfs from the pinned Debian packages and the bootward binary:
 // /init, busybox and its applet links, kexec and cryptsetup (and lvm, on boards that carry it)
 // with their libraries, the board's kernel modules with a depmod index, /etc/config and
-// /etc/modules. Everything in the archive
-// comes from the inputs' bytes and fixed metadata, so two builds are byte-identical.
+// /etc/modules. Everything in the archive comes from the inputs' bytes and fixed metadata,
+// so two builds are byte-identical.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from "node:fs";

@@ -18,6 +18,7 @@ import { resolveInBoot } from "../integrity/resolve.ts";
 import { entryFiles } from "../integrity/hashes.ts";
 import { FileHashError, sha256Files } from "../integrity/file-hashes.ts";
 import { describeError } from "../../errors.ts";
+import { removeTree } from "../../platform/tree.ts";
 
 export class KexecError extends Error {
   override readonly name = "KexecError";
@@ -181,7 +182,7 @@ export function describePlan(p: KexecPlan): string {
 
 /** Copies the entry's files to tmpfs and checks each copy against the signed digest. */
 async function stage(sys: Sys, p: KexecPlan): Promise<void> {
-  clearStage(sys, p.stageDir);
+  removeTree(sys, p.stageDir);
   sys.mkdir(p.stageDir, 0o700);
   for (const f of p.staged) {
     const source = `${p.bootDir}/${f.resolved.slice(2)}`;
@@ -227,12 +228,6 @@ function hostArgv(sys: Sys, load: readonly string[]): string[] {
   });
 }
 
-function clearStage(sys: Sys, dir: string): void {
-  if (sys.stat(dir)?.kind !== "dir") return;
-  for (const name of sys.readdir(dir)) sys.remove(`${dir}/${name}`);
-  sys.remove(dir);
-}
-
 export interface ExecuteOptions {
   /** Removes the secrets kept in tmpfs; runs after the kernel is loaded, before it starts. */
   wipeSecrets: () => void;
@@ -271,7 +266,7 @@ export async function executePlan(sys: Sys, p: KexecPlan, tpm: Tpm | null, optio
     if (error instanceof KexecError && extended) throw new KexecError(error.message, true);
     throw error;
   } finally {
-    clearStage(sys, p.stageDir);
+    removeTree(sys, p.stageDir);
   }
   try {
     options.wipeSecrets();
